@@ -1,0 +1,21 @@
+"""Turning a chart into the plain Vega-Lite spec the site embeds."""
+
+from __future__ import annotations
+
+import altair as alt
+
+from generator.charts.theme import DEFAULT_THEME
+
+__all__ = ["to_spec", "with_theme"]
+
+
+def with_theme(chart: alt.TopLevelMixin, theme: str) -> alt.TopLevelMixin:
+    """A copy of ``chart`` that names the registered theme it is drawn with."""
+    return chart.properties(usermeta={"theme": theme})
+
+
+def to_spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart as a Vega-Lite dict, data inline, styled by the theme it names."""
+    theme = (chart.to_dict(validate=False).get("usermeta") or {}).get("theme", DEFAULT_THEME)
+    with alt.theme.enable(theme), alt.data_transformers.enable("default", max_rows=None):
+        return chart.to_dict()

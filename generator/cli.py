@@ -1,0 +1,234 @@
+"""``campaign-report``: the command line. Thin: it parses, then calls ``pipeline``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from generator import pipeline
+from generator.config import load_agency, load_clients, validate_content
+from generator.connectors import redact
+from generator.errors import ReportError
+from generator.periods import Period, last_complete_month
+from generator.site.resources import demo_content
+
+app = typer.Typer(
+    help="Pull ad performance from every platform and publish each client's report site.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+
+ContentOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--content",
+        help="Folder with agency.yml and one folder per client "
+        "[default: ./content, else the bundled demo content]",
+    ),
+]
+OutOpt = Annotated[Path, typer.Option("--out", help="Output folder (lake, results, sites).")]
+
+
+def _content(path: Path | None) -> Path:
+    if path is not None:
+        return path
+    return Path("content") if Path("content/agency.yml").exists() else demo_content()
+
+
+@contextmanager
+def _progress() -> Iterator[Progress]:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        yield progress
+
+
+def _setup_logging(verbose: bool) -> None:
+    handler = RichHandler(console=console, show_path=False, show_time=False)
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        handlers=[handler],
+        format="%(message)s",
+        force=True,
+    )
+    redact.install()
+
+
+def _fail(exc: ReportError) -> None:
+    console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    out: OutOpt = Path("build"),
+    content: ContentOpt = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Start the built-in sandbox, sync the demo clients and build their report sites."""
+    _setup_logging(verbose)
+    started = time.monotonic()
+    try:
+        with _progress() as progress:
+            result = pipeline.run_demo(out, content=_content(content), progress=progress)
+    except ReportError as exc:
+        _fail(exc)
+    _print_sync(result.sync)
+    console.print(
+        f"\n[bold]Report sites for {result.period.label}[/] "
+        f"(built in {time.monotonic() - started:.1f}s):"
+    )
+    for slug, site in result.sites.items():
+        console.print(f"  {slug:<12} {(site / 'index.html').resolve()}")
+    console.print(f"  lake         {result.lake.resolve()}")
+
+
+@app.command()
+def validate(content: ContentOpt = None) -> None:
+    """Check agency.yml and every client.yml; list every problem found."""
+    folder = _content(content)
+    problems = validate_content(folder)
+    if not problems:
+        clients = load_clients(folder)
+        console.print(
+            f"[green]ok[/]: agency.yml and {len(clients)} client(s) in {folder} are valid"
+        )
+        return
+    for problem in problems:
+        console.print(f"[red]✗[/] {problem}", highlight=False)
+    raise typer.Exit(1)
+
+
+@app.command()
+def sync(
+    out: OutOpt = Path("build"),
+    content: ContentOpt = None,
+    client: Annotated[str | None, typer.Option(help="Only this client (slug).")] = None,
+    full: Annotated[bool, typer.Option(help="Refetch the whole history window.")] = False,
+    sandbox: Annotated[
+        bool, typer.Option(help="Talk to an embedded sandbox, not the platforms.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Fetch new and restated days for every configured account into the lake."""
+    _setup_logging(verbose)
+    folder = _content(content)
+    try:
+        agency, clients = load_agency(folder), load_clients(folder, only=client)
+        workspace = pipeline.Workspace(folder, out)
+        start = pipeline.history_start(
+            last_complete_month(datetime.now(UTC).date()), agency.history_months
+        )
+        with _progress() as progress:
+            if sandbox:
+                from generator.sandbox import DEMO_ENVIRONMENT, PLATFORMS, create_app, serve
+
+                with serve(create_app()) as running:
+                    endpoints = {n: running.base_url(n) for n in PLATFORMS}
+                    outcome = asyncio.run(
+                        pipeline.sync(
+                            clients,
+                            workspace.lake,
+                            start=start,
+                            env=DEMO_ENVIRONMENT,
+                            endpoints=endpoints,
+                            full=full,
+                            progress=progress,
+                        )
+                    )
+            else:
+                outcome = asyncio.run(
+                    pipeline.sync(
+                        clients, workspace.lake, start=start, full=full, progress=progress
+                    )
+                )
+    except ReportError as exc:
+        _fail(exc)
+    _print_sync(outcome)
+    console.print(f"lake: {(out / 'lake').resolve()}")
+
+
+@app.command()
+def build(
+    out: OutOpt = Path("build"),
+    content: ContentOpt = None,
+    client: Annotated[str | None, typer.Option(help="Only this client (slug).")] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Month YYYY-MM [default: last complete month].")
+    ] = None,
+) -> None:
+    """Analyse the lake and build each client's report site for a period."""
+    folder = _content(content)
+    try:
+        chosen = Period.month(period) if period else last_complete_month(datetime.now(UTC).date())
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--period") from None
+    try:
+        agency, clients = load_agency(folder), load_clients(folder, only=client)
+        workspace = pipeline.Workspace(folder, out)
+        rates = pipeline.load_rates(folder, agency)
+        for item in clients:
+            with console.status(f"building {item.slug} {chosen.label}"):
+                report = pipeline.analyze(workspace.lake, item, agency, chosen, rates)
+                report.save(workspace.results(item.slug, chosen))
+                site = pipeline.build(workspace, item, agency, chosen)
+            console.print(f"  {item.slug:<12} {(site / 'index.html').resolve()}")
+    except ReportError as exc:
+        _fail(exc)
+
+
+@app.command("sandbox")
+def sandbox_command(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8765,
+) -> None:
+    """Serve the platform sandbox on 127.0.0.1 until interrupted."""
+    from generator.sandbox import DEMO_ENVIRONMENT, PLATFORMS, create_app, serve
+
+    with serve(create_app(), port=port) as running:
+        console.print(f"sandbox listening on {running.url}")
+        for name in PLATFORMS:
+            console.print(f"  {name:<14} base_url {running.base_url(name)}")
+        console.print("demo credentials (sandbox-only values that open nothing else):")
+        for key, value in DEMO_ENVIRONMENT.items():
+            console.print(f"  export {key}={value}", highlight=False)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            console.print("stopped")
+
+
+def _print_sync(outcome: list[pipeline.AccountSync]) -> None:
+    table = Table(title="Sync", show_edge=False, header_style="bold")
+    for column in ("client", "platform", "account", "status", "windows", "rows", "note"):
+        table.add_column(column, overflow="fold")
+    colours = {"ok": "green", "stale": "yellow", "failed": "red", "skipped": "dim"}
+    for r in outcome:
+        table.add_row(
+            r.client,
+            r.source,
+            r.account_id,
+            f"[{colours[r.status]}]{r.status}[/]",
+            str(r.windows),
+            f"{r.rows:,}",
+            r.message[:120],
+        )
+    console.print(table)

@@ -1,0 +1,371 @@
+"""What the agency authors: ``content/agency.yml`` and ``content/<client>/client.yml``.
+
+Both files are validated by pydantic models. A broken file raises ``ConfigError`` naming the
+file, the line, the field path and the bad value, so Diego can fix it without reading code.
+Credentials are never written in these files: they are ``${ENV_VAR}`` references resolved at
+sync time by ``resolve_credentials``; a literal secret is rejected at load time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from generator import formula
+from generator.errors import ConfigError
+from generator.metrics import COMPONENTS, KPIS
+from generator.schema import SOURCES
+
+__all__ = [
+    "AccountConfig",
+    "Agency",
+    "Branding",
+    "Client",
+    "CustomKpi",
+    "Funnel",
+    "KpiTarget",
+    "PeerGroup",
+    "Recipient",
+    "ValueRule",
+    "load_agency",
+    "load_client",
+    "load_clients",
+    "resolve_credentials",
+    "validate_content",
+]
+
+_ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+_SECRET_WORDS = ("token", "secret", "password", "key")
+_SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
+
+Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Branding(_Model):
+    """How a site looks: logo file (relative to the yml), colours."""
+
+    logo: str | None = None
+    primary_color: Color = "#1f3a5f"
+    accent_color: Color = "#e07a1f"
+
+
+class AccountConfig(_Model):
+    """One ad or analytics account to sync."""
+
+    platform: Literal[SOURCES]  # type: ignore[valid-type]
+    account_id: Annotated[str, Field(min_length=1, max_length=64)]
+    name: str | None = None
+    credentials: dict[str, str] = Field(default_factory=dict)
+    lookback_days: Annotated[int, Field(ge=0, le=90)] | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("account_id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("credentials")
+    @classmethod
+    def _secrets_are_references(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, text in value.items():
+            if any(w in key.lower() for w in _SECRET_WORDS) and not _ENV_REF.match(text):
+                raise ValueError(
+                    f"credential {key!r} must be an environment reference like "
+                    f"${{{key.upper()}}}, never the secret itself"
+                )
+        return value
+
+
+class KpiTarget(_Model):
+    """A target for a KPI; ``tolerance`` is the relative band that counts as 'at risk'."""
+
+    target: Annotated[float, Field(gt=0)]
+    direction: Literal["higher", "lower"] | None = None
+    tolerance: Annotated[float, Field(ge=0, le=1)] = 0.1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        return {"target": value} if isinstance(value, int | float) else value
+
+
+class CustomKpi(_Model):
+    """A KPI defined by the agency as arithmetic over summed components."""
+
+    formula: str
+    label: str | None = None
+    unit: Literal["percent", "currency", "ratio", "number"] = "ratio"
+    higher_is_better: bool = True
+
+    @field_validator("formula")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        try:
+            formula.parse(value, allowed=COMPONENTS)
+        except formula.FormulaError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
+class ValueRule(_Model):
+    """Assigns a value to an action type: a fixed value each, or a multiplier of revenue."""
+
+    action_type: str
+    value: Annotated[float, Field(ge=0)] | None = None
+    multiplier: Annotated[float, Field(ge=0)] | None = None
+    platforms: list[str] | None = None
+    campaigns: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ValueRule:
+        if (self.value is None) == (self.multiplier is None):
+            raise ValueError("give exactly one of 'value' (per conversion) or 'multiplier'")
+        return self
+
+
+class Funnel(_Model):
+    name: str
+    steps: Annotated[list[str], Field(min_length=2)]
+    window_days: Annotated[int, Field(ge=1, le=365)] = 14
+
+
+class PeerGroup(_Model):
+    industry: str
+    region: str | None = None
+
+
+class Recipient(_Model):
+    email: Email
+    name: str | None = None
+
+
+class Client(_Model):
+    """One client of the agency (``content/<slug>/client.yml``)."""
+
+    slug: Annotated[str, Field(pattern=_SLUG)]
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+    industry: str
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    timezone: str
+    accounts: Annotated[list[AccountConfig], Field(min_length=1)]
+    kpi_targets: dict[str, KpiTarget] = Field(default_factory=dict)
+    custom_kpis: dict[str, CustomKpi] = Field(default_factory=dict)
+    conversion_value_rules: list[ValueRule] = Field(default_factory=list)
+    funnels: list[Funnel] = Field(default_factory=list)
+    peer_group: PeerGroup | None = None
+    branding: Branding = Field(default_factory=Branding)
+    recipients: list[Recipient] = Field(default_factory=list)
+    report_start: date | None = None
+    folder: Path = Field(default=Path(), exclude=True)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _check_zone(value)
+
+    @model_validator(mode="after")
+    def _targets_known(self) -> Client:
+        known = set(KPIS) | set(self.custom_kpis)
+        for name in self.kpi_targets:
+            if name not in known:
+                raise ValueError(
+                    f"kpi_targets names unknown KPI {name!r}; known: {', '.join(sorted(known))}"
+                )
+        seen = set()
+        for account in self.accounts:
+            key = (account.platform, account.account_id)
+            if key in seen:
+                raise ValueError(f"account {account.platform}/{account.account_id} is listed twice")
+            seen.add(key)
+        return self
+
+    @property
+    def commentary(self) -> list[Path]:
+        """The agency's own Markdown pages for this client, in name order."""
+        return sorted(self.folder.glob("*.md"))
+
+
+class Agency(_Model):
+    """The agency itself (``content/agency.yml``)."""
+
+    name: Annotated[str, Field(min_length=1)]
+    site_url: str | None = None
+    timezone: str = "UTC"
+    branding: Branding = Field(default_factory=Branding)
+    sender: Email | None = None
+    fx_rates: str = "fx_rates.csv"
+    history_months: Annotated[int, Field(ge=1, le=37)] = 6
+    folder: Path = Field(default=Path(), exclude=True)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _check_zone(value)
+
+
+def load_agency(content: Path) -> Agency:
+    """Read ``content/agency.yml``. Raises ``ConfigError`` naming file, line and field."""
+    path = Path(content) / "agency.yml"
+    return _load(path, Agency, folder=path.parent)
+
+
+def load_client(path: Path) -> Client:
+    """Read one ``client.yml`` (or the folder holding it).
+
+    Raises:
+        ConfigError: naming the file, the line, the field path and the bad value; also when
+            the slug differs from the folder name.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "client.yml"
+    client = _load(path, Client, folder=path.parent)
+    if client.slug != path.parent.name:
+        raise ConfigError(
+            f"slug {client.slug!r} differs from its folder name {path.parent.name!r}; "
+            "rename one so they match",
+            file=str(path),
+            field="slug",
+            value=client.slug,
+        )
+    return client
+
+
+def load_clients(content: Path, only: str | None = None) -> list[Client]:
+    """Every client under ``content/`` (folders holding a client.yml), sorted by slug."""
+    paths = sorted(Path(content).glob("*/client.yml"))
+    if only is not None:
+        paths = [p for p in paths if p.parent.name == only]
+        if not paths:
+            raise ConfigError(f"no client {only!r} (expected {content}/{only}/client.yml)")
+    return [load_client(p) for p in paths]
+
+
+def validate_content(content: Path) -> list[ConfigError]:
+    """Check agency.yml and every client.yml; return all problems instead of stopping."""
+    problems: list[ConfigError] = []
+    for load, target in [(load_agency, Path(content))] + [
+        (load_client, p) for p in sorted(Path(content).glob("*/client.yml"))
+    ]:
+        try:
+            load(target)
+        except ConfigError as exc:
+            problems.append(exc)
+    return problems
+
+
+def resolve_credentials(
+    client: Client, account: AccountConfig, env: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Replace ``${VAR}`` references in an account's credentials with their values.
+
+    Raises:
+        ConfigError: naming the variable (never a value) when it is not set.
+    """
+    env = os.environ if env is None else env
+    resolved = {}
+    for key, text in account.credentials.items():
+        match = _ENV_REF.match(text)
+        if not match:
+            resolved[key] = text
+            continue
+        if match.group(1) not in env:
+            raise ConfigError(
+                f"environment variable {match.group(1)} is not set; export it before syncing",
+                file=str(client.folder / "client.yml"),
+                field=f"accounts[{account.platform}/{account.account_id}].credentials.{key}",
+            )
+        resolved[key] = env[match.group(1)]
+    return resolved
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin)") from None
+    return value
+
+
+def _load(path: Path, model: type[_Model], **extra: Any):
+    data, lines = _read_yaml(path)
+    try:
+        return model.model_validate({**data, **extra})
+    except ValidationError as exc:
+        raise _config_error(path, exc, lines) from None
+
+
+def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple, int]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found", file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the file: {exc}", file=str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+        lines = _key_lines(yaml.compose(text))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{where}not valid YAML ({problem})", file=str(path)) from None
+    if data is None:
+        raise ConfigError("the file is empty", file=str(path))
+    if not isinstance(data, dict):
+        raise ConfigError("the top level must be a mapping of keys to values", file=str(path))
+    return data, lines
+
+
+def _key_lines(node: yaml.Node | None, path: tuple = ()) -> dict[tuple, int]:
+    """Map each field path to the 1-based line where it is written."""
+    lines: dict[tuple, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            here = (*path, key.value)
+            lines[here] = key.start_mark.line + 1
+            lines.update(_key_lines(value, here))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            lines[(*path, index)] = item.start_mark.line + 1
+            lines.update(_key_lines(item, (*path, index)))
+    return lines
+
+
+def _config_error(path: Path, exc: ValidationError, lines: dict[tuple, int]) -> ConfigError:
+    messages, first = [], None
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+        secret = "credentials" in loc
+        value = "***" if secret else _show(error.get("input"))
+        line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
+        at = f"line {line}: " if line else ""
+        text = error["msg"].removeprefix("Value error, ")
+        shown = "" if secret or error["type"] == "missing" else f" (got {value})"
+        messages.append(f"{at}{field or '(top level)'}: {text}{shown}")
+        first = first or (field, value)
+    text = (
+        messages[0]
+        if len(messages) == 1
+        else "\n  - ".join([f"{len(messages)} problems:", *messages])
+    )
+    return ConfigError(text, file=str(path), field=first[0], value=first[1])
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

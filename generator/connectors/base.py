@@ -1,0 +1,130 @@
+"""The connector base class: declaration first, behaviour in small overridable hooks.
+
+A platform module subclasses ``Connector`` and mostly declares: ``platform``, ``api_version``
+(with its ``sunset``), ``hosts``, ``rate``, ``lookback_days``, ``credential_names`` and field
+maps. It overrides ``make_auth``/``default_headers`` for its auth scheme, ``classify`` for its
+error and rate-limit signals, and the ``fetch_*`` methods that shape its requests. Transport,
+retries, backoff, token refresh and throttling are the framework's (``http.ApiClient``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import ClassVar
+
+import httpx
+import pyarrow as pa
+
+from generator.connectors.auth import Authenticator, NoAuth
+from generator.connectors.http import ApiClient
+from generator.connectors.retry import RetryPolicy
+from generator.connectors.verdicts import Verdict
+from generator.errors import AuthFailed, ConnectorError
+
+__all__ = ["AccountInfo", "Connector"]
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """What a platform says about an account."""
+
+    account_id: str
+    name: str
+    currency: str
+    timezone: str
+
+
+class Connector:
+    """Base of every platform connector. Use it as an async context manager.
+
+    Args:
+        credentials: the platform's own credential names -> values (already resolved).
+        base_url: replaces every host of the platform (sandbox or recorded responses).
+        transport: an ``httpx.AsyncBaseTransport`` (``MockTransport``, ``ASGITransport``).
+        policy: retry bounds; the default suits production.
+        on_rotate: called with a rotated refresh token, to persist it.
+    """
+
+    platform: ClassVar[str]
+    api_version: ClassVar[str]
+    sunset: ClassVar[str] = ""
+    hosts: ClassVar[Mapping[str, str]] = {}
+    rate: ClassVar[float] = 5.0
+    lookback_days: ClassVar[int] = 7
+    credential_names: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        credentials: Mapping[str, str],
+        *,
+        base_url: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        policy: RetryPolicy | None = None,
+        on_rotate: Callable[[str], None] | None = None,
+    ) -> None:
+        missing = [n for n in self.credential_names if not credentials.get(n)]
+        if missing:
+            raise AuthFailed(
+                f"credentials lack {', '.join(missing)} (set them in client.yml)",
+                platform=self.platform,
+            )
+        self.credentials = dict(credentials)
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.on_rotate = on_rotate
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            follow_redirects=False,
+            headers={"User-Agent": "campaign-reporter/0.1"},
+        )
+        self.api = ApiClient(
+            self.platform,
+            self._http,
+            auth=self.make_auth(),
+            classify=self.classify,
+            rate=self.rate,
+            policy=policy,
+        )
+
+    # -- declaration hooks ----------------------------------------------------------------
+
+    def url(self, host: str, path: str) -> str:
+        """The URL of ``path`` on one of the platform's ``hosts`` (or on ``base_url``)."""
+        root = self.base_url or self.hosts[host]
+        return f"{root}{path}"
+
+    def make_auth(self) -> Authenticator:
+        return NoAuth()
+
+    def classify(self, response: httpx.Response, request: str) -> Verdict | None:
+        """Translate the platform's own signals; None means 'judge by status code'."""
+        return None
+
+    # -- what every connector offers -------------------------------------------------------
+
+    async def account_info(self, account_id: str) -> AccountInfo:
+        raise ConnectorError("account_info is not available", platform=self.platform)
+
+    async def fetch_performance(self, account_id: str, start: date, end: date) -> pa.Table:
+        """Daily ad performance in the canonical ``ad_performance`` schema."""
+        raise NotImplementedError
+
+    async def fetch_actions(self, account_id: str, start: date, end: date) -> pa.Table:
+        """Daily actions by canonical type and attribution window (``actions`` schema)."""
+        raise NotImplementedError
+
+    async def fetch_creatives(self, account_id: str) -> pa.Table:
+        """Current creatives, one row per version (``creatives`` schema)."""
+        raise NotImplementedError
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Connector:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()

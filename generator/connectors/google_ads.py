@@ -1,0 +1,343 @@
+"""Google Ads: GAQL over ``googleAds:searchStream``, OAuth2 refresh token, developer token.
+
+Reporting is synchronous: one searchStream call per account and date window returns every
+row as JSON batches. int64 metrics arrive as strings and are omitted when zero (proto3);
+``conversions_value`` is a double in major units. Dates are the account's own days.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from datetime import date
+from typing import Any, ClassVar
+
+import httpx
+import pyarrow as pa
+
+from generator.connectors.auth import OAuth2Refresh
+from generator.connectors.base import AccountInfo, Connector
+from generator.connectors.normalize import Col, normalize, utc_now
+from generator.connectors.verdicts import Fail, RateLimit, Refresh, Verdict
+from generator.errors import ApiVersionRetired, AuthFailed, ConnectorError, ResponseInvalid
+from generator.schema import ACTIONS, AD_PERFORMANCE, CREATIVES
+
+__all__ = ["API_VERSION", "SUNSET", "GoogleAds"]
+
+#: The pinned Google Ads API version. Versions live about a year; see
+#: developers.google.com/google-ads/api/docs/sunset-dates when bumping.
+API_VERSION = "v25"
+SUNSET = "2027-07 (estimated; v25 went GA 2026-07-22)"
+
+_IDENTITY = {
+    "date": Col("segments.date", "date", required=True),
+    "currency": Col("customer.currencyCode", required=True),
+    "account_timezone": Col("customer.timeZone", required=True),
+    "campaign_id": Col("campaign.id", "id", required=True),
+    "ad_group_id": Col("adGroup.id", "id"),
+    "ad_id": Col("adGroupAd.ad.id", "id", required=True),
+}
+PERFORMANCE = {
+    **_IDENTITY,
+    "account_name": Col("customer.descriptiveName"),
+    "campaign_name": Col("campaign.name"),
+    "ad_group_name": Col("adGroup.name"),
+    "ad_name": Col("adGroupAd.ad.name"),
+    "creative_id": Col("adGroupAd.ad.id", "id"),
+    "impressions": Col("metrics.impressions", "count", default=0),
+    "clicks": Col("metrics.clicks", "count", default=0),
+    "spend_micros": Col("metrics.costMicros", "micros", default=0),
+    "conversions": Col("metrics.conversions", "number", default=0.0),
+    "value_micros": Col("metrics.conversionsValue", "major", default=0),
+}
+ACTION_FIELDS = {
+    **_IDENTITY,
+    "action_type": Col("_action_type", required=True),
+    "count": Col("metrics.allConversions", "number", default=0.0),
+    "value_micros": Col("metrics.allConversionsValue", "major", default=0),
+}
+CREATIVE_FIELDS = {
+    "creative_id": Col("adGroupAd.ad.id", "id", required=True),
+    "ad_id": Col("adGroupAd.ad.id", "id", required=True),
+    "name": Col("adGroupAd.ad.name"),
+    "landing_url": Col("adGroupAd.ad.finalUrls.0"),
+    "headline": Col("_copy.headline"),
+    "body": Col("_copy.body"),
+    "version": Col("_copy.version", required=True),
+}
+#: Google's ConversionActionCategory -> canonical action type.
+ACTION_TYPES = {
+    "PURCHASE": "purchase",
+    "ADD_TO_CART": "add_to_cart",
+    "BEGIN_CHECKOUT": "begin_checkout",
+    "SUBMIT_LEAD_FORM": "lead",
+    "IMPORTED_LEAD": "lead",
+    "QUALIFIED_LEAD": "lead",
+    "CONVERTED_LEAD": "lead",
+    "BOOK_APPOINTMENT": "lead",
+    "REQUEST_QUOTE": "lead",
+    "SIGNUP": "signup",
+    "CONTACT": "contact",
+    "PHONE_CALL_LEAD": "contact",
+    "PAGE_VIEW": "page_view",
+    "SUBSCRIBE_PAID": "subscribe",
+    "DOWNLOAD": "app_install",
+}
+
+_SELECT_PERFORMANCE = (
+    "segments.date",
+    "customer.currency_code",
+    "customer.time_zone",
+    "customer.descriptive_name",
+    "campaign.id",
+    "campaign.name",
+    "ad_group.id",
+    "ad_group.name",
+    "ad_group_ad.ad.id",
+    "ad_group_ad.ad.name",
+    "metrics.impressions",
+    "metrics.clicks",
+    "metrics.cost_micros",
+    "metrics.conversions",
+    "metrics.conversions_value",
+)
+_SELECT_ACTIONS = (
+    "segments.date",
+    "customer.currency_code",
+    "customer.time_zone",
+    "campaign.id",
+    "ad_group.id",
+    "ad_group_ad.ad.id",
+    "segments.conversion_action_category",
+    "metrics.all_conversions",
+    "metrics.all_conversions_value",
+)
+_SELECT_CREATIVES = (
+    "ad_group_ad.ad.id",
+    "ad_group_ad.ad.name",
+    "ad_group_ad.ad.type",
+    "ad_group_ad.ad.final_urls",
+    "ad_group_ad.ad.responsive_search_ad.headlines",
+    "ad_group_ad.ad.responsive_search_ad.descriptions",
+    "ad_group_ad.ad.responsive_display_ad.headlines",
+    "ad_group_ad.ad.responsive_display_ad.descriptions",
+)
+_RETRY_DELAY = re.compile(r"^(\d+(?:\.\d+)?)s$")
+
+
+class GoogleAds(Connector):
+    platform = "google_ads"
+    api_version = API_VERSION
+    sunset = SUNSET
+    hosts: ClassVar[dict[str, str]] = {
+        "api": "https://googleads.googleapis.com",
+        "oauth": "https://oauth2.googleapis.com",
+    }
+    rate = 10.0
+    lookback_days = 14
+    credential_names = ("developer_token", "client_id", "client_secret", "refresh_token")
+
+    def make_auth(self) -> OAuth2Refresh:
+        c = self.credentials
+        return OAuth2Refresh(
+            self.platform,
+            self.url("oauth", "/token"),
+            client_id=c["client_id"],
+            client_secret=c["client_secret"],
+            refresh_token=c["refresh_token"],
+            on_rotate=self.on_rotate,
+        )
+
+    def classify(self, response: httpx.Response, request: str) -> Verdict | None:
+        if response.status_code < 300:
+            return None
+        error = _error_body(response)
+        codes = {k: v for e in _failures(error) for k, v in e.get("errorCode", {}).items()}
+        message = str(error.get("message", "")).strip()
+        if codes.get("requestError") == "UNSUPPORTED_VERSION" or "is deprecated" in message:
+            return Fail(
+                ApiVersionRetired(
+                    f"Google Ads API {API_VERSION} is retired ({message}); bump API_VERSION in "
+                    "generator/connectors/google_ads.py to a current version and re-record its "
+                    "fixtures",
+                    platform=self.platform,
+                    request=request,
+                )
+            )
+        if response.status_code == 429 or codes.get("quotaError") == "RESOURCE_EXHAUSTED":
+            return RateLimit("RESOURCE_EXHAUSTED", _retry_delay(error))
+        if "authenticationError" in codes and "DEVELOPER_TOKEN" in codes["authenticationError"]:
+            return Fail(
+                AuthFailed(
+                    f"developer token rejected ({codes['authenticationError']}); "
+                    "check developer_token",
+                    platform=self.platform,
+                    request=request,
+                )
+            )
+        if response.status_code == 401:
+            return Refresh()
+        if codes.get("authorizationError") == "USER_PERMISSION_DENIED":
+            return Fail(
+                AuthFailed(
+                    "no access to this customer; set login_customer_id to the "
+                    "manager (MCC) account that links it",
+                    platform=self.platform,
+                    request=request,
+                )
+            )
+        if response.status_code < 500:
+            return Fail(
+                ConnectorError(
+                    f"HTTP {response.status_code}: {message or codes}",
+                    platform=self.platform,
+                    request=request,
+                )
+            )
+        return None
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"developer-token": self.credentials["developer_token"]}
+        login = re.sub(r"\D", "", self.credentials.get("login_customer_id", ""))
+        if login:
+            headers["login-customer-id"] = login
+        return headers
+
+    async def search(self, customer_id: str, query: str) -> list[dict[str, Any]]:
+        """Rows of a GAQL query (all batches of the stream, flattened)."""
+        customer = re.sub(r"\D", "", customer_id)
+        path = f"/{API_VERSION}/customers/{customer}/googleAds:searchStream"
+        batches = await self.api.call(
+            "POST",
+            self.url("api", path),
+            json={"query": query},
+            headers=self._headers(),
+            parse=_batches,
+        )
+        return [row for batch in batches for row in batch.get("results", [])]
+
+    async def account_info(self, account_id: str) -> AccountInfo:
+        rows = await self.search(
+            account_id,
+            "SELECT customer.id, customer.descriptive_name, "
+            "customer.currency_code, customer.time_zone FROM customer",
+        )
+        if not rows:
+            raise ResponseInvalid(f"customer {account_id} returned no row", platform=self.platform)
+        customer = rows[0].get("customer", {})
+        return AccountInfo(
+            account_id,
+            customer.get("descriptiveName", ""),
+            customer.get("currencyCode", ""),
+            customer.get("timeZone", ""),
+        )
+
+    async def fetch_performance(self, account_id: str, start: date, end: date) -> pa.Table:
+        rows = await self.search(account_id, _gaql(_SELECT_PERFORMANCE, start, end))
+        return normalize(
+            rows,
+            PERFORMANCE,
+            AD_PERFORMANCE,
+            constants=self._constants(account_id),
+            platform=self.platform,
+            api_version=API_VERSION,
+        )
+
+    async def fetch_actions(self, account_id: str, start: date, end: date) -> pa.Table:
+        rows = await self.search(account_id, _gaql(_SELECT_ACTIONS, start, end))
+        for row in rows:
+            category = row.get("segments", {}).get("conversionActionCategory")
+            row["_action_type"] = ACTION_TYPES.get(category, "other")
+        return normalize(
+            rows,
+            ACTION_FIELDS,
+            ACTIONS,
+            constants={**self._constants(account_id), "attribution_window": "default"},
+            platform=self.platform,
+            api_version=API_VERSION,
+        )
+
+    async def fetch_creatives(self, account_id: str) -> pa.Table:
+        rows = await self.search(
+            account_id, f"SELECT {', '.join(_SELECT_CREATIVES)} FROM ad_group_ad"
+        )
+        for row in rows:
+            row["_copy"] = _ad_copy(row.get("adGroupAd", {}).get("ad", {}))
+        return normalize(
+            rows,
+            CREATIVE_FIELDS,
+            CREATIVES,
+            constants={
+                **self._constants(account_id),
+                "format": "text",
+                "first_seen": utc_now().date(),
+            },
+            platform=self.platform,
+            api_version=API_VERSION,
+        )
+
+    def _constants(self, account_id: str) -> dict[str, Any]:
+        return {
+            "platform": "google_ads",
+            "source": self.platform,
+            "account_id": account_id,
+            "fetched_at": utc_now(),
+            "api_version": API_VERSION,
+        }
+
+
+def _gaql(fields: tuple[str, ...], start: date, end: date) -> str:
+    return (
+        f"SELECT {', '.join(fields)} FROM ad_group_ad "
+        f"WHERE segments.date BETWEEN '{start.isoformat()}' AND '{end.isoformat()}'"
+    )
+
+
+def _batches(response: httpx.Response) -> list[dict[str, Any]]:
+    body = response.json()
+    if not isinstance(body, list) or not all(isinstance(b, dict) for b in body):
+        raise ValueError("searchStream did not answer a JSON array of batches")
+    return body
+
+
+def _error_body(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    if isinstance(body, list):  # a stream that failed part-way ends with an error element
+        body = next((b for b in body if isinstance(b, dict) and "error" in b), {})
+    return body.get("error", {}) if isinstance(body, dict) else {}
+
+
+def _failures(error: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for detail in error.get("details", []) or []:
+        yield from detail.get("errors", []) or []
+
+
+def _retry_delay(error: dict[str, Any]) -> float | None:
+    for failure in _failures(error):
+        delay = failure.get("details", {}).get("quotaErrorDetails", {}).get("retryDelay", "")
+        match = _RETRY_DELAY.match(str(delay))
+        if match:
+            return float(match.group(1))
+    return None
+
+
+def _ad_copy(ad: dict[str, Any]) -> dict[str, str | None]:
+    """Headline and body text of a responsive ad, and a version id hashed from the content."""
+    kind = "responsiveSearchAd" if "responsiveSearchAd" in ad else "responsiveDisplayAd"
+    assets = ad.get(kind, {})
+    texts = {
+        k: [a.get("text", "") for a in assets.get(k, [])] for k in ("headlines", "descriptions")
+    }
+    copy = {
+        "headline": " | ".join(texts["headlines"]) or None,
+        "body": " ".join(texts["descriptions"]) or None,
+    }
+    content = "\x1f".join(
+        str(x) for x in (ad.get("name"), copy["headline"], copy["body"], ad.get("finalUrls"))
+    )
+    copy["version"] = hashlib.sha256(content.encode()).hexdigest()[:16]
+    return copy

@@ -1,0 +1,136 @@
+"""Declarative field maps: platform records in, canonical Arrow tables out.
+
+A connector declares ``{canonical column: Col(path, unit)}``; ``normalize`` walks each record,
+converts units once (micros, major-unit strings or numbers, counts sent as strings, dates in
+several spellings) and validates the result against the canonical schema. Absent values,
+empty strings and ``"-"`` take the column's ``default`` (proto3 omits zeros, TikTok sends
+``"-"``); a missing required field is an error naming platform, API version and field.
+Unknown fields in the records are ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
+
+import pyarrow as pa
+
+from generator.errors import ResponseInvalid
+from generator.schema import from_rows
+
+__all__ = ["Col", "major_to_micros", "normalize", "utc_now"]
+
+_MISSING = (None, "", "-", "--")
+
+
+@dataclass(frozen=True)
+class Col:
+    """Where a canonical column comes from.
+
+    Attributes:
+        path: dotted path into a record (``metrics.costMicros``); list indices as digits.
+        unit: text | id | date | count | number | micros | major.
+        required: a missing value is an error (identity fields).
+        default: the value when the platform omits it (0 for metrics).
+    """
+
+    path: str
+    unit: str = "text"
+    required: bool = False
+    default: Any = None
+
+
+def major_to_micros(value: Any) -> int:
+    """Exact micros from a major-unit amount given as a string or a number ("5339.5")."""
+    amount = Decimal(value if isinstance(value, str) else repr(value))
+    return int((amount * 1_000_000).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def _to_date(value: Any) -> date:
+    text = str(value)
+    if len(text) == 8 and text.isdigit():  # GA4's 20260115
+        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    return date.fromisoformat(text[:10])
+
+
+def _count(value: Any) -> int:
+    number = Decimal(str(value))
+    if number != number.to_integral_value():
+        raise ValueError(f"{value!r} is not a whole number")
+    return int(number)
+
+
+_UNITS: dict[str, Callable[[Any], Any]] = {
+    "text": str,
+    "id": lambda v: str(int(v)) if isinstance(v, int) else str(v),
+    "date": _to_date,
+    "count": _count,
+    "number": lambda v: float(Decimal(str(v))),
+    "micros": _count,
+    "major": major_to_micros,
+}
+
+
+def normalize(
+    records: Iterable[Mapping[str, Any]],
+    field_map: Mapping[str, Col],
+    schema: pa.Schema,
+    *,
+    constants: Mapping[str, Any],
+    platform: str,
+    api_version: str,
+) -> pa.Table:
+    """Map platform ``records`` to a validated canonical table.
+
+    ``constants`` fills columns that are the same on every row (source, fetched_at,
+    api_version, ...); a column in both takes the record's value when present.
+
+    Raises:
+        ResponseInvalid: a required field is missing or a value cannot be converted.
+        SchemaError: the mapped rows break the canonical schema (e.g. a negative count).
+    """
+    paths = {column: (col, col.path.split(".")) for column, col in field_map.items()}
+    rows = []
+    for index, record in enumerate(records):
+        row = dict(constants)
+        for column, (col, parts) in paths.items():
+            raw = _dig(record, parts)
+            if raw in _MISSING:
+                if col.required and column not in constants:
+                    raise ResponseInvalid(
+                        f"required field {col.path!r} missing from record {index} of the "
+                        f"{api_version} response",
+                        platform=platform,
+                    )
+                if col.default is not None or column not in row:
+                    row[column] = col.default
+                continue
+            try:
+                row[column] = _UNITS[col.unit](raw)
+            except (ValueError, TypeError, InvalidOperation, ArithmeticError):
+                raise ResponseInvalid(
+                    f"field {col.path!r} has value {str(raw)[:40]!r} that is not a "
+                    f"{col.unit} (record {index}, {api_version})",
+                    platform=platform,
+                ) from None
+        rows.append(row)
+    return from_rows(rows, schema)
+
+
+def _dig(record: Any, parts: list[str]) -> Any:
+    for part in parts:
+        if isinstance(record, Mapping):
+            record = record.get(part)
+        elif isinstance(record, list) and part.isdigit() and int(part) < len(record):
+            record = record[int(part)]
+        else:
+            return None
+    return record
+
+
+def utc_now() -> datetime:
+    """The ``fetched_at`` stamp for rows fetched now."""
+    return datetime.now(UTC)

@@ -1,0 +1,124 @@
+"""Sync state per (client, source, account), committed only after the data it describes.
+
+The state says which days are stored (``covered``, merged inclusive ranges), when the account
+last synced successfully, whether it is stale (the platform was down past the retry bound) and
+any work a platform left pending (an async report to resume). It never holds a credential.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from generator.lake.files import account_file, atomic_write_bytes
+
+__all__ = ["AccountState", "StateStore"]
+
+Status = Literal["never", "ok", "stale", "failed"]
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """What the lake holds for one connector account."""
+
+    client: str
+    source: str
+    account_id: str
+    covered: tuple[tuple[date, date], ...] = ()
+    status: Status = "never"
+    message: str = ""
+    last_success: datetime | None = None
+    last_attempt: datetime | None = None
+    api_version: str = ""
+    pending: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def synced_through(self) -> date | None:
+        """The last stored day, or None before the first sync."""
+        return max((end for _, end in self.covered), default=None)
+
+    def with_covered(self, start: date, end: date) -> AccountState:
+        """A copy whose covered ranges include ``start..end`` (merged with neighbours)."""
+        spans = sorted([*self.covered, (start, end)])
+        merged: list[tuple[date, date]] = []
+        for lo, hi in spans:
+            if merged and lo <= merged[-1][1] + timedelta(days=1):
+                merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+            else:
+                merged.append((lo, hi))
+        return replace(self, covered=tuple(merged))
+
+    def missing(self, start: date, end: date) -> list[tuple[date, date]]:
+        """The sub-ranges of ``start..end`` not covered yet, oldest first."""
+        gaps, cursor = [], start
+        for lo, hi in self.covered:
+            if hi < cursor or lo > end:
+                continue
+            if lo > cursor:
+                gaps.append((cursor, lo - timedelta(days=1)))
+            cursor = max(cursor, hi + timedelta(days=1))
+        if cursor <= end:
+            gaps.append((cursor, end))
+        return gaps
+
+    def succeeded(self, api_version: str, now: datetime | None = None) -> AccountState:
+        now = now or datetime.now(UTC)
+        return replace(
+            self,
+            status="ok",
+            message="",
+            last_success=now,
+            last_attempt=now,
+            api_version=api_version,
+        )
+
+    def failed(self, status: Status, message: str, now: datetime | None = None) -> AccountState:
+        return replace(self, status=status, message=message, last_attempt=now or datetime.now(UTC))
+
+
+class StateStore:
+    """JSON files under ``root``, one per account, each written atomically."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def get(self, client: str, source: str, account_id: str) -> AccountState:
+        path = self._path(client, source, account_id)
+        if not path.exists():
+            return AccountState(client, source, account_id)
+        return _decode(json.loads(path.read_text(encoding="utf-8")))
+
+    def put(self, state: AccountState) -> None:
+        body = json.dumps(_encode(state), indent=2, sort_keys=True)
+        atomic_write_bytes(self._path(state.client, state.source, state.account_id), body.encode())
+
+    def all(self, client: str) -> list[AccountState]:
+        folder = self.root / client
+        return [
+            _decode(json.loads(p.read_text(encoding="utf-8")))
+            for p in sorted(folder.glob("*.json"))
+        ]
+
+    def _path(self, client: str, source: str, account_id: str) -> Path:
+        return self.root / client / account_file(source, account_id, ".json")
+
+
+def _encode(state: AccountState) -> dict[str, Any]:
+    body = asdict(state)
+    body["covered"] = [[lo.isoformat(), hi.isoformat()] for lo, hi in state.covered]
+    for key in ("last_success", "last_attempt"):
+        body[key] = body[key].isoformat() if body[key] else None
+    return body
+
+
+def _decode(body: dict[str, Any]) -> AccountState:
+    body = dict(body)
+    body["covered"] = tuple(
+        (date.fromisoformat(lo), date.fromisoformat(hi)) for lo, hi in body["covered"]
+    )
+    for key in ("last_success", "last_attempt"):
+        body[key] = datetime.fromisoformat(body[key]) if body[key] else None
+    return AccountState(**body)

@@ -1,0 +1,288 @@
+"""The lake: canonical tables as Parquet, partitioned by dataset, client and month.
+
+Layout under the lake root::
+
+    <dataset>/client=<slug>/month=<YYYY-MM>/<source>--<account>.parquet   dated datasets
+    creatives/client=<slug>/<source>--<account>.parquet                    versioned rows
+    _state/<slug>/<source>--<account>.json                                  sync state
+    _journal/<slug>/*.json, _locks/<slug>.lock                              commit machinery
+
+One file holds one connector account's rows for one month, so writing a date range replaces
+exactly those days for that client, source and account and touches nothing else. Writes are
+atomic and idempotent (see ``files``); readers see whole files only. ``query`` runs DuckDB SQL
+over views named after the datasets, with ``client`` and ``month`` columns from the partitions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from generator.errors import LakeError, ReportError
+from generator.lake.files import Commit, account_file, locked, recover
+from generator.lake.state import StateStore
+from generator.periods import Period
+from generator.schema import TABLES, validate
+
+__all__ = ["DATED", "Lake", "WriteResult"]
+
+#: Datasets keyed by a day, and the column that gives it (timestamps count by their UTC day).
+DATED = {
+    "ad_performance": "date",
+    "actions": "date",
+    "site_funnel": "date",
+    "touchpoints": "timestamp",
+    "conversions": "timestamp",
+}
+#: Datasets kept as versioned rows, and the columns that identify a row.
+KEYED = {"creatives": ("platform", "account_id", "creative_id", "version")}
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a write changed: rows now stored for the range, files replaced."""
+
+    rows: int
+    files: int
+
+
+class Lake:
+    """A Parquet lake rooted at ``root`` (created on first write).
+
+    Opening a lake finishes any commit a crashed run left half-applied.
+    """
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self.state = StateStore(self.root / "_state")
+        for client in self.clients():
+            with self._lock(client):
+                recover(self._journal(client), self.root)
+
+    # -- writing --------------------------------------------------------------------------
+
+    def write_days(
+        self,
+        dataset: str,
+        client: str,
+        source: str,
+        account_id: str,
+        period: Period,
+        table: pa.Table,
+    ) -> WriteResult:
+        """Replace the days of ``period`` for one client, source and account with ``table``.
+
+        Every row must fall inside the period and belong to that source and account. Days of
+        the period without rows in ``table`` end up empty (the platform reported nothing).
+
+        Raises:
+            SchemaError: the table does not fit the dataset's schema.
+            LakeError: rows outside the period or of another source/account, or an I/O failure.
+        """
+        day_column = _dated(dataset)
+        table = validate(table, TABLES[dataset])
+        _check_slug(client)
+        days = _days(table, day_column)
+        self._check_rows(table, days, source, account_id, period, dataset)
+        with self._lock(client):
+            commit = Commit(self._journal(client))
+            try:
+                for month in period.months():
+                    self._stage_month(
+                        commit, dataset, client, source, account_id, month, period, table, days
+                    )
+                commit.apply()
+            except ReportError:
+                commit.discard()
+                raise
+            except (OSError, pa.ArrowException) as exc:
+                commit.discard()
+                raise LakeError(f"writing {dataset} for {client}/{source}: {exc}") from exc
+        return WriteResult(rows=table.num_rows, files=len(period.months()))
+
+    def merge(
+        self, dataset: str, client: str, source: str, account_id: str, table: pa.Table
+    ) -> WriteResult:
+        """Add versioned rows (creatives) whose key is not stored yet; stored rows are kept.
+
+        A version is identified by its content, so a key seen before is the same thing seen
+        again: keeping the stored row keeps its ``first_seen``.
+        """
+        if dataset not in KEYED:
+            raise LakeError(f"{dataset!r} is not a keyed dataset; use write_days")
+        table = validate(table, TABLES[dataset])
+        _check_slug(client)
+        keys = list(KEYED[dataset])
+        final = (
+            self.root / dataset / f"client={client}" / account_file(source, account_id, ".parquet")
+        )
+        with self._lock(client):
+            old = pq.read_table(final, schema=TABLES[dataset]) if final.exists() else None
+            if old is not None:
+                seen = old.select(keys).append_column("_old", pa.repeat(True, old.num_rows))
+                fresh = table.join(seen, keys=keys, join_type="left outer")
+                table = fresh.filter(pc.is_null(fresh["_old"])).select(old.column_names)
+                table = pa.concat_tables([old, table])
+            merged = table.sort_by([(k, "ascending") for k in keys])
+            commit = Commit(self._journal(client))
+            commit.stage(final, lambda tmp: _write_parquet(merged, tmp))
+            commit.apply()
+        return WriteResult(rows=merged.num_rows, files=1)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def clients(self) -> list[str]:
+        """Slugs of every client with any data or state in the lake."""
+        found = {p.name.removeprefix("client=") for p in self.root.glob("*/client=*")}
+        found |= {p.name for p in (self.root / "_state").glob("*") if p.is_dir()}
+        return sorted(c for c in found if _SLUG.match(c))
+
+    def read(
+        self,
+        dataset: str,
+        *,
+        client: str | None = None,
+        period: Period | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pa.Table:
+        """Rows of ``dataset``, optionally for one client and period, in canonical form."""
+        if dataset not in TABLES:
+            raise LakeError(f"unknown dataset {dataset!r}; known: {', '.join(TABLES)}")
+        where, params = [], []
+        if client is not None:
+            where.append("client = ?")
+            params.append(client)
+        if period is not None:
+            day = _dated(dataset)
+            expr = f"CAST(\"{day}\" AT TIME ZONE 'UTC' AS DATE)" if day == "timestamp" else day
+            where.append(f"{expr} BETWEEN ? AND ?")
+            params += [period.start, period.end]
+        wanted = ", ".join(f'"{c}"' for c in (columns or TABLES[dataset].names))
+        sql = f"SELECT {wanted} FROM {dataset}" + (f" WHERE {' AND '.join(where)}" if where else "")
+        return self.query(sql, params)
+
+    def query(self, sql: str, params: Sequence[object] | None = None) -> pa.Table:
+        """Run DuckDB SQL over views of every dataset; returns an Arrow table.
+
+        Each view has the dataset's canonical columns plus ``client`` (and ``month`` for
+        dated datasets) from the partition path.
+        """
+        with duckdb.connect() as con:
+            for dataset in TABLES:
+                self._register(con, dataset)
+            try:
+                return con.sql(sql, params=list(params or [])).to_arrow_table()
+            except duckdb.Error as exc:
+                raise LakeError(f"query failed: {exc}") from exc
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _register(self, con: duckdb.DuckDBPyConnection, dataset: str) -> None:
+        depth = "*/*/*.parquet" if dataset in DATED else "*/*.parquet"
+        files = sorted((self.root / dataset).glob(depth))
+        if not files:
+            empty = TABLES[dataset].empty_table().append_column("client", pa.array([], pa.string()))
+            if dataset in DATED:
+                empty = empty.append_column("month", pa.array([], pa.string()))
+            con.register(f"_{dataset}_empty", empty)
+            con.execute(f"CREATE VIEW {dataset} AS SELECT * FROM _{dataset}_empty")
+            return
+        listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+        hive = (
+            "{'client': VARCHAR, 'month': VARCHAR}" if dataset in DATED else "{'client': VARCHAR}"
+        )
+        con.execute(
+            f"CREATE VIEW {dataset} AS SELECT * FROM read_parquet([{listing}], "
+            f"hive_partitioning = true, hive_types = {hive}, union_by_name = true)"
+        )
+
+    def _stage_month(self, commit, dataset, client, source, account_id, month, period, new, days):
+        final = (
+            self.root
+            / dataset
+            / f"client={client}"
+            / f"month={month}"
+            / account_file(source, account_id, ".parquet")
+        )
+        month_period = Period.month(month)
+        first, last = max(period.start, month_period.start), min(period.end, month_period.end)
+        incoming = new.filter(_between(days, first, last))
+        parts = [incoming]
+        if final.exists():
+            old = pq.read_table(final, schema=TABLES[dataset])
+            keep = pc.invert(_between(_days(old, _dated(dataset)), first, last))
+            parts.insert(0, old.filter(keep))
+        merged = pa.concat_tables(parts)
+        if merged.num_rows == 0:
+            if final.exists():
+                commit.delete(final)
+            return
+        merged = merged.sort_by(_sort_keys(merged, _dated(dataset)))
+        commit.stage(final, lambda tmp: _write_parquet(merged, tmp))
+
+    @staticmethod
+    def _check_rows(table, days, source, account_id, period, dataset) -> None:
+        if table.num_rows == 0:
+            return
+        outside = pc.invert(_between(days, period.start, period.end))
+        if pc.any(outside).as_py():
+            bad = table.filter(outside).column(_dated(dataset))[0].as_py()
+            raise LakeError(
+                f"{dataset}: row dated {bad} lies outside the period written ({period})"
+            )
+        for column, expected in (("source", source), ("account_id", account_id)):
+            if column in table.column_names:
+                other = pc.not_equal(table[column], expected)
+                if pc.any(other).as_py():
+                    got = table.filter(other)[column][0].as_py()
+                    raise LakeError(
+                        f"{dataset}: a row of {column} {got!r} was written as {expected!r}"
+                    )
+
+    def _lock(self, client: str):
+        return locked(self.root / "_locks" / f"{client}.lock")
+
+    def _journal(self, client: str) -> Path:
+        return self.root / "_journal" / client
+
+
+def _dated(dataset: str) -> str:
+    if dataset not in DATED:
+        raise LakeError(f"{dataset!r} is not a dated dataset (dated: {', '.join(DATED)})")
+    return DATED[dataset]
+
+
+def _days(table: pa.Table, column: str) -> pa.ChunkedArray:
+    values = table[column]
+    if pa.types.is_timestamp(values.type):
+        return pc.cast(pc.floor_temporal(values, unit="day"), pa.date32())
+    return values
+
+
+def _between(days: pa.ChunkedArray, first: date, last: date) -> pa.ChunkedArray:
+    lo, hi = pa.scalar(first, pa.date32()), pa.scalar(last, pa.date32())
+    return pc.and_(pc.greater_equal(days, lo), pc.less_equal(days, hi))
+
+
+def _sort_keys(table: pa.Table, day: str) -> list[tuple[str, str]]:
+    keys = [day, "platform", "channel", "campaign_id", "ad_group_id", "ad_id", "user_id"]
+    return [(k, "ascending") for k in keys if k in table.column_names]
+
+
+def _write_parquet(table: pa.Table, path: Path) -> None:
+    pq.write_table(table, path, compression="zstd")
+
+
+def _check_slug(client: str) -> None:
+    if not _SLUG.match(client):
+        raise LakeError(f"client slug {client!r} is not valid (lowercase letters, digits, '-')")

@@ -1,0 +1,406 @@
+"""The only orchestrator: sync, analyze and build for clients and periods, and the demo.
+
+Each stage reads the previous stage's files and writes its own under one output root::
+
+    <out>/lake/                          sync: canonical Parquet + sync state
+    <out>/results/<client>/<period>/     analyze: summary.json + tables
+    <out>/sites/<client>/<period>/       build: the static site
+
+so any stage can run alone, and a failure in one never corrupts what an earlier one wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import pandas as pd
+from rich.progress import Progress
+
+from generator.analytics import overview
+from generator.analytics.currency import RateTable, to_currency
+from generator.charts import PLATFORM_LABELS
+from generator.config import (
+    AccountConfig,
+    Agency,
+    Client,
+    load_agency,
+    load_clients,
+    resolve_credentials,
+)
+from generator.connectors import (
+    CONNECTORS,
+    Connector,
+    get_connector,
+    last_complete_day,
+    sync_windows,
+)
+from generator.errors import PlatformUnavailable, RateLimited, ReportError
+from generator.lake import AccountState, Lake
+from generator.metrics import KPIS
+from generator.periods import Period, last_complete_month
+from generator.site.build import build_site
+from generator.site.report import Report
+
+__all__ = ["AccountSync", "Workspace", "analyze", "build", "history_start", "run_demo", "sync"]
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Where a run reads configuration and writes each stage's files."""
+
+    content: Path
+    out: Path
+
+    @property
+    def lake(self) -> Lake:
+        return Lake(self.out / "lake")
+
+    def results(self, client: str, period: Period) -> Path:
+        return self.out / "results" / client / period.label
+
+    def site(self, client: str, period: Period) -> Path:
+        return self.out / "sites" / client / period.label
+
+
+@dataclass(frozen=True)
+class AccountSync:
+    """How one account's sync went."""
+
+    client: str
+    source: str
+    account_id: str
+    status: str  # ok | stale | failed | skipped
+    windows: int = 0
+    rows: int = 0
+    requests: int = 0
+    message: str = ""
+
+
+@dataclass
+class _Group:
+    """Accounts that share credentials on one platform share one connector (and limiter)."""
+
+    source: str
+    credentials: dict[str, str]
+    accounts: list[tuple[Client, AccountConfig]] = field(default_factory=list)
+
+
+def history_start(period: Period, months: int) -> date:
+    """First day of the month ``months - 1`` months before ``period``'s last month."""
+    month = Period.month(period.months()[-1])
+    for _ in range(months - 1):
+        month = month.previous()
+    return month.start
+
+
+async def sync(
+    clients: Sequence[Client],
+    lake: Lake,
+    *,
+    start: date,
+    env: Mapping[str, str] | None = None,
+    endpoints: Mapping[str, str] | None = None,
+    transport=None,
+    now: datetime | None = None,
+    full: bool = False,
+    progress: Progress | None = None,
+) -> list[AccountSync]:
+    """Fetch every configured account from ``start`` to yesterday, concurrently.
+
+    Platforms run side by side; accounts sharing credentials share one connector. A platform
+    that stays down or rate limited past its bounds marks its accounts stale and the others
+    finish. ``endpoints`` maps a connector name to a base URL (the sandbox).
+    """
+    now = now or datetime.now(UTC)
+    results: list[AccountSync] = []
+    groups: dict[tuple, _Group] = {}
+    for client in clients:
+        for account in client.accounts:
+            if account.platform not in CONNECTORS:
+                results.append(
+                    AccountSync(
+                        client.slug,
+                        account.platform,
+                        account.account_id,
+                        "skipped",
+                        message="no connector for this platform yet",
+                    )
+                )
+                continue
+            try:
+                credentials = resolve_credentials(client, account, env)
+            except ReportError as exc:
+                results.append(
+                    AccountSync(
+                        client.slug,
+                        account.platform,
+                        account.account_id,
+                        "failed",
+                        message=str(exc),
+                    )
+                )
+                continue
+            key = (account.platform, tuple(sorted(credentials.items())))
+            groups.setdefault(key, _Group(account.platform, credentials)).accounts.append(
+                (client, account)
+            )
+    outcomes = await asyncio.gather(
+        *(
+            _sync_group(
+                g,
+                lake,
+                start=start,
+                now=now,
+                full=full,
+                progress=progress,
+                base_url=(endpoints or {}).get(g.source),
+                transport=transport,
+            )
+            for g in groups.values()
+        )
+    )
+    return results + [r for group in outcomes for r in group]
+
+
+async def _sync_group(group: _Group, lake: Lake, *, base_url, transport, **options):
+    async with get_connector(
+        group.source, group.credentials, base_url=base_url, transport=transport
+    ) as connector:
+        outcomes = await asyncio.gather(
+            *(
+                _sync_account(connector, client, account, lake, **options)
+                for client, account in group.accounts
+            )
+        )
+        requests = connector.api.stats.requests
+    return [AccountSync(**{**o.__dict__, "requests": requests}) for o in outcomes]
+
+
+async def _sync_account(
+    connector: Connector,
+    client: Client,
+    account: AccountConfig,
+    lake: Lake,
+    *,
+    start: date,
+    now: datetime,
+    full: bool,
+    progress: Progress | None,
+) -> AccountSync:
+    source, account_id = account.platform, account.account_id
+    state = lake.state.get(client.slug, source, account_id)
+    task = (
+        progress.add_task(f"{client.slug} · {source} {account_id}", total=None)
+        if progress
+        else None
+    )
+    rows = windows_done = 0
+    try:
+        info = await connector.account_info(account_id)
+        end = last_complete_day(info.timezone, now)
+        lookback = (
+            account.lookback_days
+            if account.lookback_days is not None
+            else (connector.lookback_days)
+        )
+        windows = sync_windows(state, start=start, end=end, lookback_days=lookback, full=full)
+        if progress:
+            progress.update(task, total=len(windows) + 1)
+        for window in windows:
+            performance = await connector.fetch_performance(account_id, window.start, window.end)
+            actions = await connector.fetch_actions(account_id, window.start, window.end)
+            for dataset, table in (("ad_performance", performance), ("actions", actions)):
+                await asyncio.to_thread(
+                    lake.write_days, dataset, client.slug, source, account_id, window, table
+                )
+            state = state.with_covered(window.start, window.end)
+            await asyncio.to_thread(lake.state.put, state)  # committed after the data
+            rows, windows_done = rows + performance.num_rows, windows_done + 1
+            if progress:
+                progress.advance(task)
+        creatives = await connector.fetch_creatives(account_id)
+        await asyncio.to_thread(lake.merge, "creatives", client.slug, source, account_id, creatives)
+        state = state.succeeded(connector.api_version, now)
+        await asyncio.to_thread(lake.state.put, state)
+        outcome = AccountSync(client.slug, source, account_id, "ok", windows_done, rows)
+    except ReportError as exc:
+        status = "stale" if isinstance(exc, PlatformUnavailable | RateLimited) else "failed"
+        await asyncio.to_thread(lake.state.put, state.failed(status, str(exc), now))
+        outcome = AccountSync(
+            client.slug, source, account_id, status, windows_done, rows, message=str(exc)
+        )
+    if progress:
+        progress.update(
+            task,
+            completed=progress.tasks[task].total or 1,
+            description=f"{client.slug} · {source} {account_id} [{outcome.status}]",
+        )
+    return outcome
+
+
+def analyze(
+    lake: Lake,
+    client: Client,
+    agency: Agency,
+    period: Period,
+    rates: RateTable,
+    *,
+    now: datetime | None = None,
+) -> Report:
+    """Compute one client's report for ``period`` from the lake (in its reporting currency)."""
+    previous = period.previous()
+    table = lake.read(
+        "ad_performance", client=client.slug, period=Period.between(previous.start, period.end)
+    )
+    rows = table.to_pandas()
+    if not rows.empty:
+        rows = to_currency(rows, client.currency, rates)
+        rows["platform"] = rows["platform"].map(lambda p: PLATFORM_LABELS.get(p, p))
+    current = rows[(rows["date"] >= period.start) & (rows["date"] <= period.end)]
+    before = rows[(rows["date"] >= previous.start) & (rows["date"] <= previous.end)]
+    states = lake.state.all(client.slug)
+    frames = (
+        {
+            "daily": overview.daily(current),
+            "platforms": overview.by_platform(current),
+            "campaigns": overview.by_campaign(current),
+        }
+        if not current.empty
+        else {}
+    )
+    cards = overview.scorecards(
+        current, before, targets=client.kpi_targets, custom=client.custom_kpis
+    )
+    summary = {
+        "client": {"slug": client.slug, "name": client.name, "industry": client.industry},
+        "agency": {"name": agency.name},
+        "currency": client.currency,
+        "period": _period_info(period),
+        "previous": _period_info(previous),
+        "generated_at": (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC"),
+        "cards": [c.as_dict() for c in cards],
+        "platforms": sorted(current["platform"].unique().tolist()) if not current.empty else [],
+        "campaign_count": int(current["campaign_id"].nunique()) if not current.empty else 0,
+        "definitions": [{"label": k.label, "definition": k.definition} for k in KPIS.values()],
+        "freshness": [_freshness(s) for s in states],
+        "warnings": _warnings(client, states, period, current),
+    }
+    return Report(summary, frames)
+
+
+def build(workspace: Workspace, client: Client, agency: Agency, period: Period) -> Path:
+    """Build the site of one analysed client and period; returns its folder."""
+    results = workspace.results(client.slug, period)
+    return build_site(Report.load(results), client, agency, workspace.out, results)
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    sites: dict[str, Path]
+    lake: Path
+    period: Period
+    sync: list[AccountSync]
+
+
+def run_demo(
+    out: Path, *, content: Path, today: date | None = None, progress: Progress | None = None
+) -> DemoResult:
+    """Start the sandbox, sync the demo clients, analyse and build their newest month."""
+    from generator.sandbox import DEMO_ENVIRONMENT, PLATFORMS, World, create_app, serve
+
+    today = today or datetime.now(UTC).date()
+    now = datetime.combine(today, time(12), UTC)
+    workspace = Workspace(content=content, out=out)
+    agency, clients = load_agency(content), load_clients(content)
+    period = last_complete_month(today)
+    start = history_start(period, agency.history_months)
+    world = World(end=today - timedelta(days=1))
+    with serve(create_app(world)) as sandbox:
+        endpoints = {name: sandbox.base_url(name) for name in PLATFORMS}
+        outcome = asyncio.run(
+            sync(
+                clients,
+                workspace.lake,
+                start=start,
+                env=DEMO_ENVIRONMENT,
+                endpoints=endpoints,
+                now=now,
+                progress=progress,
+            )
+        )
+    rates = load_rates(content, agency)
+    sites = {}
+    for client in clients:
+        report = analyze(workspace.lake, client, agency, period, rates, now=now)
+        report.save(workspace.results(client.slug, period))
+        sites[client.slug] = build(workspace, client, agency, period)
+    return DemoResult(sites, out / "lake", period, outcome)
+
+
+def load_rates(content: Path, agency: Agency) -> RateTable:
+    """The agency's exchange-rate table (an empty one if the file does not exist)."""
+    path = Path(content) / agency.fx_rates
+    if not path.exists():
+        return RateTable(pd.DataFrame(columns=["date", "base", "quote", "rate"]))
+    try:
+        return RateTable(pd.read_csv(path))
+    except (ValueError, OSError) as exc:
+        raise ReportError(f"{path}: cannot read the exchange-rate table: {exc}") from exc
+
+
+def _period_info(period: Period) -> dict[str, str]:
+    title = (
+        period.start.strftime("%B %Y")
+        if period.is_month
+        else (f"{period.start:%b %d, %Y} – {period.end:%b %d, %Y}")
+    )
+    return {
+        "label": period.label,
+        "title": title,
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+    }
+
+
+def _freshness(state: AccountState) -> dict[str, str | None]:
+    return {
+        "platform": PLATFORM_LABELS.get(state.source, state.source),
+        "account": state.account_id,
+        "synced_through": state.synced_through.isoformat() if state.synced_through else None,
+        "last_success": state.last_success.strftime("%Y-%m-%d %H:%M UTC")
+        if state.last_success
+        else None,
+        "status": {
+            "ok": "up to date",
+            "stale": "stale",
+            "failed": "failed",
+            "never": "never synced",
+        }[state.status],
+    }
+
+
+def _warnings(
+    client: Client, states: list[AccountState], period: Period, current: pd.DataFrame
+) -> list[str]:
+    out = []
+    by_key = {(s.source, s.account_id): s for s in states}
+    for account in client.accounts:
+        state = by_key.get((account.platform, account.account_id))
+        label = PLATFORM_LABELS.get(account.platform, account.platform)
+        name = f"{label} account {account.account_id}"
+        if state is None or state.status == "never":
+            out.append(f"{name} has never been synced; its numbers are missing from this report.")
+        elif state.status in ("stale", "failed"):
+            out.append(
+                f"{name} could not be refreshed on the last run ({state.message}); it "
+                f"shows data through {state.synced_through or 'no date'}."
+            )
+        elif state.synced_through and state.synced_through < period.end:
+            out.append(f"{name} has data only through {state.synced_through}.")
+    if current.empty:
+        out.append("No performance data was found for this period.")
+    return out

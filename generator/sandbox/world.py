@@ -1,0 +1,346 @@
+"""A seeded synthetic world: the truth every sandbox platform reports from.
+
+``World(seed, end)`` expands the catalog into ad groups and ads, then draws daily numbers per
+ad (and per network, for Meta's Facebook/Instagram split) from ``WORLD_START`` to ``end``:
+weekly and annual seasonality, trends, budget changes, anomaly episodes, creative fatigue and
+one A/B pair per client. Each day's numbers come from a generator seeded by (seed, day), so a
+day's truth is the same whatever ``end`` is: a sandbox started tomorrow agrees with today's
+about every day both know. Numbers are integers in the account currency's micros, exactly as
+connectors must store them, so tests compare totals exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import cached_property
+
+import numpy as np
+import pyarrow as pa
+
+from generator.sandbox.catalog import CLIENTS, AccountSpec, CampaignSpec, ClientSpec
+
+__all__ = ["WORLD_START", "Ad", "World"]
+
+WORLD_START = date(2025, 7, 1)
+
+_WEEKLY = {  # Monday .. Sunday
+    "ecommerce": (0.95, 0.93, 0.95, 1.0, 1.04, 1.1, 1.13),
+    "b2b": (1.18, 1.2, 1.18, 1.12, 0.95, 0.45, 0.42),
+    "local": (1.12, 1.06, 1.04, 1.02, 0.98, 0.92, 0.7),
+}
+_CTA = {"ecommerce": "SHOP_NOW", "b2b": "LEARN_MORE", "local": "BOOK_NOW"}
+_DOMAINS = {
+    "northwind": "https://northwindoutfitters.com",
+    "brightline": "https://brightline.dev",
+    "harbor": "https://harbordental.com",
+}
+
+
+@dataclass(frozen=True)
+class Ad:
+    """One ad with its place in the hierarchy and its creative."""
+
+    client: ClientSpec
+    account: AccountSpec
+    campaign: CampaignSpec
+    campaign_id: str
+    ad_group_id: str
+    ad_group_name: str
+    ad_id: str
+    name: str
+    creative_id: str
+    headline: str
+    body: str
+    call_to_action: str
+    landing_url: str
+    created_day: int
+    ctr_factor: float
+    cvr_factor: float
+    variant: str | None = None
+
+
+class World:
+    """The demo world from ``WORLD_START`` through ``end`` (inclusive)."""
+
+    def __init__(self, seed: int = 7, end: date | None = None) -> None:
+        self.seed = seed
+        self.end = end or date.today() - timedelta(days=1)
+        if self.end < WORLD_START:
+            raise ValueError(f"the world starts on {WORLD_START}; end {self.end} is before it")
+        self.clients = CLIENTS
+        self.ads: tuple[Ad, ...] = tuple(
+            ad for client in CLIENTS for account in client.accounts for ad in _ads(client, account)
+        )
+
+    @property
+    def accounts(self) -> list[tuple[ClientSpec, AccountSpec]]:
+        return [(c, a) for c in self.clients for a in c.accounts]
+
+    def account(self, source: str, account_id: str) -> tuple[ClientSpec, AccountSpec] | None:
+        """The client and account with this id on this connector, if it exists."""
+        for client, account in self.accounts:
+            if account.source == source and account.account_id == account_id:
+                return client, account
+        return None
+
+    def ads_of(self, source: str, account_id: str) -> list[Ad]:
+        return [
+            a for a in self.ads if a.account.source == source and a.account.account_id == account_id
+        ]
+
+    def ad(self, ad_id: str) -> Ad:
+        return self._ads_by_id[ad_id]
+
+    @cached_property
+    def _ads_by_id(self) -> dict[str, Ad]:
+        return {a.ad_id: a for a in self.ads}
+
+    @cached_property
+    def performance(self) -> pa.Table:
+        """Daily truth per ad and network: date, source, platform, account_id, campaign_id,
+        ad_group_id, ad_id, impressions, clicks, spend_micros, click_conversions,
+        view_conversions, conversions, value_micros, secondary_actions (rows with impressions
+        only)."""
+        return _simulate(self)
+
+
+def _digits(key: str, n: int) -> str:
+    value = int(hashlib.sha256(key.encode()).hexdigest(), 16) % (9 * 10 ** (n - 1))
+    return str(10 ** (n - 1) + value)
+
+
+def _unit(key: str) -> float:
+    """A deterministic uniform number in [0, 1) from a key."""
+    return int(hashlib.sha256(key.encode()).hexdigest()[:13], 16) / 16**13
+
+
+def _ads(client: ClientSpec, account: AccountSpec) -> list[Ad]:
+    out = []
+    for c_index, campaign in enumerate(account.campaigns):
+        campaign_id = _digits(f"{account.account_id}/c{c_index}", 11)
+        for g_index, group in enumerate(campaign.ad_groups):
+            group_id = _digits(f"{campaign_id}/g{g_index}", 12)
+            ab = campaign.ab_test and g_index == 0
+            variants = ("A", "B") if ab else (None, None, None)
+            for a_index, variant in enumerate(variants):
+                key = f"{group_id}/a{a_index}"
+                headline, body = client.copy[(c_index + g_index + a_index) % len(client.copy)]
+                created = campaign.start_day + (0 if ab else a_index * int(45 + 90 * _unit(key)))
+                out.append(
+                    Ad(
+                        client=client,
+                        account=account,
+                        campaign=campaign,
+                        campaign_id=campaign_id,
+                        ad_group_id=group_id,
+                        ad_group_name=group,
+                        ad_id=_digits(key, 12),
+                        name=f"{headline[:40]} — {variant or a_index + 1}",
+                        creative_id=_digits(key + "/creative", 12),
+                        headline=headline,
+                        body=body,
+                        call_to_action=_CTA[client.profile],
+                        landing_url=f"{_DOMAINS[client.slug]}/lp/{c_index}-{g_index}?ad={a_index}",
+                        created_day=created,
+                        ctr_factor=1.0 if ab else float(np.exp(0.25 * (_unit(key + "ctr") - 0.5))),
+                        cvr_factor=(1.25 if variant == "B" else 1.0)
+                        if ab
+                        else float(np.exp(0.3 * (_unit(key + "cvr") - 0.5))),
+                        variant=variant,
+                    )
+                )
+    return out
+
+
+@dataclass(frozen=True)
+class _Slots:
+    """Static per-(ad, network) arrays the daily simulation runs over."""
+
+    ads: list[Ad]
+    networks: list[str]
+    share: np.ndarray  # of the campaign budget
+    cpm: np.ndarray
+    ctr: np.ndarray
+    cvr: np.ndarray
+    view_cvr: np.ndarray
+    aov: np.ndarray
+    created: np.ndarray
+    budget_steps: list[tuple[tuple[int, float], ...]]
+    budget: np.ndarray
+    growth: np.ndarray
+    weekly: np.ndarray  # (slots, 7)
+    profile: list[str]
+    campaign_key: np.ndarray
+    campaign_index: np.ndarray
+    networks_per_ad: np.ndarray
+    secondary_rate: np.ndarray
+
+
+def _slots(world: World) -> _Slots:
+    rows = []
+    for ad in world.ads:
+        networks = ad.account.platforms
+        for n_index, network in enumerate(networks):
+            fb_share = 0.55 + 0.2 * _unit(ad.campaign_id + "fb")
+            share = 1.0 if len(networks) == 1 else (fb_share if n_index == 0 else 1 - fb_share)
+            rows.append((ad, network, share))
+    ads = [r[0] for r in rows]
+    camp = [a.campaign for a in ads]
+    secondary = {"ecommerce": 3.5, "b2b": 0.6, "local": 0.8}
+    return _Slots(
+        ads=ads,
+        networks=[r[1] for r in rows],
+        share=np.array([r[2] for r in rows]),
+        cpm=np.array([c.cpm for c in camp]),
+        ctr=np.array([c.ctr * a.ctr_factor for c, a in zip(camp, ads, strict=True)]),
+        cvr=np.array([c.cvr * a.cvr_factor for c, a in zip(camp, ads, strict=True)]),
+        view_cvr=np.array([c.view_cvr for c in camp]),
+        aov=np.array([c.aov for c in camp]),
+        created=np.array([a.created_day for a in ads]),
+        budget_steps=[c.budget_steps for c in camp],
+        budget=np.array([c.budget for c in camp]),
+        growth=np.array([c.growth for c in camp]),
+        weekly=np.array([_WEEKLY[a.client.profile] for a in ads]),
+        profile=[a.client.profile for a in ads],
+        campaign_key=np.array([a.campaign_id for a in ads]),
+        campaign_index=np.unique([a.campaign_id for a in ads], return_inverse=True)[1],
+        networks_per_ad=np.array([len(a.account.platforms) for a in ads]),
+        secondary_rate=np.array([secondary[a.client.profile] for a in ads]),
+    )
+
+
+def _annual(profile: str, day: date) -> float:
+    doy = day.timetuple().tm_yday
+
+    def bump(center: float, width: float) -> float:
+        distance = min(abs(doy - center), 365 - abs(doy - center))
+        return float(np.exp(-((distance / width) ** 2)))
+
+    if profile == "ecommerce":
+        return 1 + 0.45 * bump(330, 12) + 0.1 * bump(190, 25)
+    if profile == "b2b":
+        return 1 - 0.2 * bump(225, 15) - 0.35 * bump(358, 8)
+    return 1 + 0.15 * bump(20, 15) - 0.1 * bump(356, 6)
+
+
+def _episodes(slots: _Slots, seed: int, index: int) -> tuple[np.ndarray, np.ndarray]:
+    """Anomaly multipliers (delivery, conversion tracking) for day ``index``.
+
+    Each campaign-week has a small chance of a two-day episode: a spike, a delivery drop or
+    a conversion-tracking outage. Decided by hashing, so any day can be computed alone.
+    """
+    delivery, tracking = np.ones(len(slots.ads)), np.ones(len(slots.ads))
+    week = index // 7
+    for campaign in set(slots.campaign_key.tolist()):
+        for w in (week, week - 1):
+            key = f"{seed}/{campaign}/{w}"
+            if _unit(key) >= 0.015:
+                continue
+            first = w * 7 + int(_unit(key + "day") * 7)
+            if not first <= index <= first + 1:
+                continue
+            kind = int(_unit(key + "kind") * 3)
+            mask = slots.campaign_key == campaign
+            if kind == 0:
+                delivery[mask] *= 2.6
+            elif kind == 1:
+                delivery[mask] *= 0.15
+            else:
+                tracking[mask] *= 0.05
+    return delivery, tracking
+
+
+def _simulate(world: World) -> pa.Table:
+    slots = _slots(world)
+    n = len(slots.ads)
+    chunks = []
+    for index in range((world.end - WORLD_START).days + 1):
+        day = WORLD_START + timedelta(days=index)
+        rng = np.random.default_rng([world.seed, day.toordinal()])
+        z = rng.standard_normal((4, n))
+        active = slots.created <= index
+        steps = np.array(
+            [np.prod([f for d, f in s if index >= d] or [1.0]) for s in slots.budget_steps]
+        )
+        annual = np.array([_annual(p, day) for p in slots.profile])
+        delivery, tracking = _episodes(slots, world.seed, index)
+        weekly = slots.weekly[:, day.weekday()]
+        budget = slots.budget * slots.growth ** (index / 30) * steps * weekly * annual
+        share = _active_share(slots, active)
+        cpm = slots.cpm * (1 + 0.5 * (annual - 1)) * np.exp(0.05 * z[0])
+        spend_target = budget * share * delivery
+        impressions = np.floor(spend_target / cpm * 1000 * np.exp(0.08 * z[1])).astype(np.int64)
+        impressions[~active] = 0
+        spend = np.rint(impressions * cpm * 1000).astype(np.int64)  # micros: cpm / 1000 * 1e6
+        fatigue = 0.55 + 0.45 * np.exp(-np.maximum(index - slots.created, 0) / 100)
+        clicks = rng.binomial(impressions, np.clip(slots.ctr * fatigue, 0, 0.9))
+        cvr = np.clip(slots.cvr * tracking, 0, 0.95)
+        click_conv = rng.binomial(clicks, cvr)
+        view_conv = rng.binomial(impressions, slots.view_cvr * tracking)
+        conversions = click_conv + view_conv
+        noise = np.exp(0.3 * z[2] / np.sqrt(np.maximum(conversions, 1)))
+        value = np.rint(conversions * slots.aov * noise * 1e6).astype(np.int64)
+        secondary = rng.binomial(clicks, np.clip(cvr * slots.secondary_rate, 0, 0.95))
+        keep = impressions > 0
+        chunks.append(
+            (
+                day,
+                keep,
+                impressions,
+                clicks,
+                spend,
+                click_conv,
+                view_conv,
+                conversions,
+                value,
+                secondary,
+            )
+        )
+    return _to_table(slots, chunks)
+
+
+def _active_share(slots: _Slots, active: np.ndarray) -> np.ndarray:
+    """Split each campaign's budget evenly over its active ads, then by network share."""
+    ads_active = np.bincount(slots.campaign_index, weights=active / slots.networks_per_ad)
+    per_campaign = ads_active[slots.campaign_index]
+    return np.where(active & (per_campaign > 0), slots.share / np.maximum(per_campaign, 1), 0.0)
+
+
+def _to_table(slots: _Slots, chunks: list) -> pa.Table:
+    columns: dict[str, list] = {
+        k: []
+        for k in (
+            "date",
+            "slot",
+            "impressions",
+            "clicks",
+            "spend_micros",
+            "click_conversions",
+            "view_conversions",
+            "conversions",
+            "value_micros",
+            "secondary_actions",
+        )
+    }
+    for day, keep, *metrics in chunks:
+        idx = np.flatnonzero(keep)
+        columns["date"].append(np.full(len(idx), np.datetime64(day, "D")))
+        columns["slot"].append(idx)
+        for name, values in zip(list(columns)[2:], metrics, strict=True):
+            columns[name].append(values[idx])
+    slot = np.concatenate(columns.pop("slot"))
+    ads = slots.ads
+    table = {
+        "date": pa.array(np.concatenate(columns.pop("date")), pa.date32()),
+        "source": [ads[i].account.source for i in slot],
+        "platform": [slots.networks[i] for i in slot],
+        "account_id": [ads[i].account.account_id for i in slot],
+        "campaign_id": [ads[i].campaign_id for i in slot],
+        "ad_group_id": [ads[i].ad_group_id for i in slot],
+        "ad_id": [ads[i].ad_id for i in slot],
+    }
+    for name, parts in columns.items():
+        table[name] = pa.array(np.concatenate(parts).astype(np.int64))
+    return pa.table(table)

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
@@ -73,7 +74,7 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def _fail(exc: ReportError) -> None:
-    console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+    console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
     raise typer.Exit(1)
 
 
@@ -113,7 +114,7 @@ def validate(content: ContentOpt = None) -> None:
         )
         return
     for problem in problems:
-        console.print(f"[red]✗[/] {problem}", highlight=False)
+        console.print(f"[red]✗[/] {escape(str(problem))}", highlight=False)
     raise typer.Exit(1)
 
 
@@ -210,25 +211,30 @@ def sandbox_command(
         for key, value in DEMO_ENVIRONMENT.items():
             console.print(f"  export {key}={value}", highlight=False)
         try:
-            while True:
-                time.sleep(3600)
+            _wait_forever()
         except KeyboardInterrupt:
             console.print("stopped")
 
 
+def _wait_forever() -> None:
+    while True:
+        time.sleep(3600)
+
+
 def _print_sync(outcome: list[pipeline.AccountSync]) -> None:
     table = Table(title="Sync", show_edge=False, header_style="bold")
-    for column in ("client", "platform", "account", "status", "windows", "rows", "note"):
+    for column in ("client", "platform", "account", "status", "windows", "rows"):
         table.add_column(column, overflow="fold")
     colours = {"ok": "green", "stale": "yellow", "failed": "red", "skipped": "dim"}
     for r in outcome:
-        table.add_row(
-            r.client,
-            r.source,
-            r.account_id,
-            f"[{colours[r.status]}]{r.status}[/]",
-            str(r.windows),
-            f"{r.rows:,}",
-            r.message[:120],
-        )
+        status = f"[{colours[r.status]}]{r.status}[/]"
+        table.add_row(r.client, r.source, r.account_id, status, str(r.windows), f"{r.rows:,}")
     console.print(table)
+    for r in outcome:
+        if r.message:
+            colour = colours[r.status]
+            console.print(
+                f"[{colour}]{r.status}[/] {r.client} {r.source} {r.account_id}: {r.message}",
+                highlight=False,
+                soft_wrap=True,
+            )

@@ -17,7 +17,15 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from generator import formula
 from generator.errors import ConfigError
@@ -161,8 +169,8 @@ class Client(_Model):
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     timezone: str
     accounts: Annotated[list[AccountConfig], Field(min_length=1)]
-    kpi_targets: dict[str, KpiTarget] = Field(default_factory=dict)
     custom_kpis: dict[str, CustomKpi] = Field(default_factory=dict)
+    kpi_targets: dict[str, KpiTarget] = Field(default_factory=dict)
     conversion_value_rules: list[ValueRule] = Field(default_factory=list)
     funnels: list[Funnel] = Field(default_factory=list)
     peer_group: PeerGroup | None = None
@@ -176,21 +184,25 @@ class Client(_Model):
     def _known_zone(cls, value: str) -> str:
         return _check_zone(value)
 
-    @model_validator(mode="after")
-    def _targets_known(self) -> Client:
-        known = set(KPIS) | set(self.custom_kpis)
-        for name in self.kpi_targets:
-            if name not in known:
-                raise ValueError(
-                    f"kpi_targets names unknown KPI {name!r}; known: {', '.join(sorted(known))}"
-                )
+    @field_validator("accounts")
+    @classmethod
+    def _accounts_unique(cls, value: list[AccountConfig]) -> list[AccountConfig]:
         seen = set()
-        for account in self.accounts:
+        for account in value:
             key = (account.platform, account.account_id)
             if key in seen:
                 raise ValueError(f"account {account.platform}/{account.account_id} is listed twice")
             seen.add(key)
-        return self
+        return value
+
+    @field_validator("kpi_targets")
+    @classmethod
+    def _targets_known(cls, value: dict[str, KpiTarget], info: ValidationInfo) -> dict:
+        known = set(KPIS) | set(info.data.get("custom_kpis") or {})
+        for name in value:
+            if name not in known:
+                raise ValueError(f"unknown KPI {name!r}; known: {', '.join(sorted(known))}")
+        return value
 
     @property
     def commentary(self) -> list[Path]:

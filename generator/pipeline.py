@@ -34,6 +34,7 @@ from generator.config import (
 from generator.connectors import (
     CONNECTORS,
     Connector,
+    RetryPolicy,
     get_connector,
     last_complete_day,
     sync_windows,
@@ -108,6 +109,7 @@ async def sync(
     now: datetime | None = None,
     full: bool = False,
     progress: Progress | None = None,
+    policy: RetryPolicy | None = None,
 ) -> list[AccountSync]:
     """Fetch every configured account from ``start`` to yesterday, concurrently.
 
@@ -159,6 +161,7 @@ async def sync(
                 progress=progress,
                 base_url=(endpoints or {}).get(g.source),
                 transport=transport,
+                policy=policy,
             )
             for g in groups.values()
         )
@@ -166,9 +169,9 @@ async def sync(
     return results + [r for group in outcomes for r in group]
 
 
-async def _sync_group(group: _Group, lake: Lake, *, base_url, transport, **options):
+async def _sync_group(group: _Group, lake: Lake, *, base_url, transport, policy, **options):
     async with get_connector(
-        group.source, group.credentials, base_url=base_url, transport=transport
+        group.source, group.credentials, base_url=base_url, transport=transport, policy=policy
     ) as connector:
         outcomes = await asyncio.gather(
             *(

@@ -31,11 +31,22 @@ from generator.errors import (
     ConnectorError,
     PlatformUnavailable,
     RateLimited,
+    ResponseInvalid,
 )
 
 __all__ = ["ApiClient", "CallStats", "default_verdict", "retry_after"]
 
 log = logging.getLogger("generator.connectors")
+
+
+@dataclass
+class _Tries:
+    """What one call has been through so far."""
+
+    started: float
+    failures: int = 0
+    waited: float = 0.0
+    refreshed: bool = False
 
 
 @dataclass
@@ -132,7 +143,7 @@ class ApiClient:
             PlatformUnavailable: transient failures exceeded the policy's bounds.
         """
         request = f"{method} {httpx.URL(url).path}"
-        started, failures, waited, refreshed = time.monotonic(), 0, 0.0, False
+        tries = _Tries(started=time.monotonic())
         while True:
             verdict, response = await self._exchange(method, url, request, authenticate, kwargs)
             if isinstance(verdict, Ok | SlowDown):
@@ -147,49 +158,54 @@ class ApiClient:
                 try:
                     return parse(response)
                 except ValueError as exc:
-                    verdict = Retry(f"unreadable body ({exc})")
-            if isinstance(verdict, Fail):
-                raise verdict.error
-            if isinstance(verdict, Refresh):
-                if refreshed or not authenticate:
-                    raise AuthFailed(
-                        "the platform rejected a freshly issued access token; check "
-                        "the app's permissions",
-                        platform=self.platform,
-                        request=request,
-                    )
-                refreshed = True
-                self.auth.invalidate()
-                continue
-            if isinstance(verdict, RateLimit):
-                delay = verdict.after if verdict.after is not None else self._backoff(failures + 1)
-                if waited + delay > self.policy.rate_limit_wait:
-                    raise RateLimited(
-                        f"still rate limited after waiting {waited:.0f}s ({verdict.reason})",
-                        platform=self.platform,
-                        request=request,
-                        retry_after=delay,
-                    )
-                waited += delay
-                self.stats.rate_limited += 1
-                self.stats.waited_seconds += delay
-                log.info(
-                    "%s: rate limited (%s), waiting %.2fs", self.platform, verdict.reason, delay
-                )
-                await self._sleep(delay)
-                continue
-            failures += 1
-            delay = self._backoff(failures)
-            spent = time.monotonic() - started - waited
-            if failures > self.policy.attempts or spent + delay > self.policy.budget:
-                raise PlatformUnavailable(
-                    f"gave up after {failures} failures ({verdict.reason})",
+                    verdict = Retry(f"unreadable body ({exc})", malformed=True)
+            await self._react(verdict, tries, request, authenticate)
+
+    async def _react(self, verdict: Verdict, tries: _Tries, request: str, authenticate: bool):
+        """Raise, refresh, or wait as ``verdict`` says, within the policy's bounds."""
+        if isinstance(verdict, Fail):
+            raise verdict.error
+        if isinstance(verdict, Refresh):
+            if tries.refreshed or not authenticate:
+                raise AuthFailed(
+                    "the platform rejected a freshly issued access token; check "
+                    "the app's permissions",
                     platform=self.platform,
                     request=request,
                 )
-            self.stats.retries += 1
-            log.info("%s: %s, retry %d in %.2fs", self.platform, verdict.reason, failures, delay)
+            tries.refreshed = True
+            self.auth.invalidate()
+            return
+        if isinstance(verdict, RateLimit):
+            delay = (
+                verdict.after if verdict.after is not None else self._backoff(tries.failures + 1)
+            )
+            if tries.waited + delay > self.policy.rate_limit_wait:
+                raise RateLimited(
+                    f"still rate limited after waiting {tries.waited:.0f}s ({verdict.reason})",
+                    platform=self.platform,
+                    request=request,
+                    retry_after=delay,
+                )
+            tries.waited += delay
+            self.stats.rate_limited += 1
+            self.stats.waited_seconds += delay
+            log.info("%s: rate limited (%s), waiting %.2fs", self.platform, verdict.reason, delay)
             await self._sleep(delay)
+            return
+        tries.failures += 1
+        delay = self._backoff(tries.failures)
+        spent = time.monotonic() - tries.started - tries.waited
+        if tries.failures > self.policy.attempts or spent + delay > self.policy.budget:
+            error = ResponseInvalid if verdict.malformed else PlatformUnavailable
+            raise error(
+                f"gave up after {tries.failures} failures ({verdict.reason})",
+                platform=self.platform,
+                request=request,
+            )
+        self.stats.retries += 1
+        log.info("%s: %s, retry %d in %.2fs", self.platform, verdict.reason, tries.failures, delay)
+        await self._sleep(delay)
 
     async def _exchange(self, method, url, request, authenticate, kwargs):
         headers = dict(kwargs.get("headers") or {})

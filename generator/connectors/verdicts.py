@@ -21,9 +21,15 @@ class Ok:
 
 @dataclass(frozen=True)
 class Retry:
-    """A transient failure (5xx, timeout, garbled body): retry with backoff, bounded."""
+    """A transient failure (5xx, timeout, garbled body): retry with backoff, bounded.
+
+    ``malformed`` marks an answer that arrived but could not be read; if that is still the
+    case when the retries run out, the error is ``ResponseInvalid`` rather than
+    ``PlatformUnavailable``.
+    """
 
     reason: str
+    malformed: bool = False
 
 
 @dataclass(frozen=True)

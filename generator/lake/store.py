@@ -131,8 +131,8 @@ class Lake:
             if old is not None:
                 seen = old.select(keys).append_column("_old", pa.repeat(True, old.num_rows))
                 fresh = table.join(seen, keys=keys, join_type="left outer")
-                table = fresh.filter(pc.is_null(fresh["_old"])).select(old.column_names)
-                table = pa.concat_tables([old, table])
+                fresh = fresh.filter(pc.is_null(fresh["_old"])).select(old.column_names)
+                table = pa.concat_tables([old, validate(fresh, TABLES[dataset])])
             merged = table.sort_by([(k, "ascending") for k in keys])
             commit = Commit(self._journal(client))
             commit.stage(final, lambda tmp: _write_parquet(merged, tmp))

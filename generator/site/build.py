@@ -60,7 +60,7 @@ def build_site(report: Report, client: Client, agency: Agency, out: Path, result
         render_pages(report, docs, theme)
         nav = _commentary(docs, client)
         config = _write_config(work, client, agency, report, results, theme, logo, nav)
-        _mkdocs_build(config)
+        _mkdocs_build(config, f"{client.slug} {period}", client.folder)
         _publish(work / "site", final)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -134,18 +134,38 @@ def _write_config(work, client, agency, report, results, theme, logo, commentary
     return path
 
 
-def _mkdocs_build(config_file: Path) -> None:
+def _mkdocs_build(config_file: Path, label: str, commentary: Path) -> None:
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's end-of-life banner
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
-    for name in ("mkdocs", "mkdocs_macros", "material"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    problems = _Collect()
+    loggers = [logging.getLogger(n) for n in ("mkdocs", "mkdocs_macros", "material")]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+        logger.addHandler(problems)
     try:
         build(load_config(str(config_file)))
-    except (MkDocsException, OSError, ValueError) as exc:
-        raise BuildError(f"mkdocs build of {config_file} failed: {exc}") from exc
+    except (MkDocsException, OSError, ValueError, SystemExit) as exc:
+        detail = "; ".join(problems.messages[-3:]) or str(exc)
+        detail = detail.replace("commentary/", f"{commentary}/")
+        raise BuildError(f"building the {label} site failed: {detail}") from exc
+    finally:
+        for logger in loggers:
+            logger.removeHandler(problems)
+
+
+class _Collect(logging.Handler):
+    """Keeps the warnings of a build so that a failure can say what went wrong, and where."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = " ".join(record.getMessage().split("```")[0].split())  # drop tracebacks
+        self.messages.append(text[:400])
 
 
 def _publish(built: Path, final: Path) -> None:

@@ -1,0 +1,59 @@
+"""Build the demo agency's report sites through the Python API, stage by stage.
+
+This is what ``campaign-report demo`` does, spelled out: start the platform sandbox, sync
+every client's accounts into the lake, analyse the last complete month and build one site
+per client. Run it with ``uv run python examples/generate_campaign_report.py [OUT]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from generator import pipeline
+from generator.config import load_agency, load_clients
+from generator.periods import last_complete_month
+from generator.sandbox import DEMO_ENVIRONMENT, PLATFORMS, World, create_app, serve
+from generator.site.resources import demo_content
+
+
+def main(out: Path) -> dict[str, Path]:
+    content = demo_content()
+    agency, clients = load_agency(content), load_clients(content)
+    workspace = pipeline.Workspace(content=content, out=out)
+    now = datetime.now(UTC)
+    period = last_complete_month(now.date())
+    start = pipeline.history_start(period, agency.history_months)
+
+    # 1. sync: the real connectors against the sandbox on 127.0.0.1
+    world = World(end=now.date() - timedelta(days=1))
+    with serve(create_app(world)) as sandbox:
+        endpoints = {name: sandbox.base_url(name) for name in PLATFORMS}
+        outcome = asyncio.run(
+            pipeline.sync(
+                clients,
+                workspace.lake,
+                start=start,
+                env=DEMO_ENVIRONMENT,
+                endpoints=endpoints,
+                now=now,
+            )
+        )
+    for account in outcome:
+        print(f"synced {account.client} {account.source} {account.account_id}: {account.status}")
+
+    # 2. analyze and 3. build, client by client
+    rates = pipeline.load_rates(content, agency)
+    sites = {}
+    for client in clients:
+        report = pipeline.analyze(workspace.lake, client, agency, period, rates, now=now)
+        report.save(workspace.results(client.slug, period))
+        sites[client.slug] = pipeline.build(workspace, client, agency, period)
+        print(f"{client.name}: {(sites[client.slug] / 'index.html').resolve()}")
+    return sites
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("build"))

@@ -1,0 +1,61 @@
+"""Shared fixtures: a fixed synthetic world, the repository's demo content, snapshots."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from syrupy.extensions.amber import AmberSnapshotExtension
+
+from generator.sandbox.world import World
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+#: The day the test world ends; fixed so every number in the tests is reproducible.
+WORLD_END = date(2026, 11, 23)
+
+
+class CentralSnapshots(AmberSnapshotExtension):
+    """Keep every snapshot under tests/__snapshots__/, mirroring the test folders."""
+
+    @classmethod
+    def dirname(cls, *, test_location) -> str:
+        relative = Path(test_location.filepath).parent.relative_to(TESTS)
+        return str(TESTS / "__snapshots__" / relative)
+
+
+@pytest.fixture
+def snapshot(snapshot):
+    return snapshot.use_extension(CentralSnapshots)
+
+
+@pytest.fixture(scope="session")
+def world() -> World:
+    world = World(end=WORLD_END)
+    _ = world.performance
+    return world
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    """A private copy of the repository's demo content that a test may edit."""
+    target = tmp_path / "content"
+    shutil.copytree(REPO / "content", target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """``campaign-report demo`` run once for the whole session: (CliRunner result, out dir)."""
+    from typer.testing import CliRunner
+
+    from generator.cli import app
+
+    out = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(
+        app, ["demo", "--out", str(out), "--content", str(REPO / "content")]
+    )
+    assert result.exit_code == 0, result.output
+    return result, out

@@ -1,0 +1,277 @@
+import json
+from datetime import date
+
+import httpx
+import pytest
+
+from generator.connectors import get_connector
+from generator.connectors.google_ads import API_VERSION
+from generator.errors import (
+    ApiVersionRetired,
+    AuthFailed,
+    ConnectorError,
+    PlatformUnavailable,
+    ResponseInvalid,
+)
+
+from .conftest import Replay, fixture
+
+CREDENTIALS = {
+    "developer_token": "dev-token-123456",
+    "client_id": "client-id.apps.googleusercontent.com",
+    "client_secret": "client-secret-abcdef",
+    "refresh_token": "1//refresh-token-xyz",
+    "login_customer_id": "999-000-1111",
+}
+STREAM = f"/{API_VERSION}/customers/1234567890/googleAds:searchStream"
+
+
+def connector(replay: Replay, **options):
+    c = get_connector(
+        "google_ads",
+        CREDENTIALS,
+        base_url="https://ads.test",
+        transport=replay.transport,
+        **options,
+    )
+    c.api._sleep = _sleep
+    return c
+
+
+async def _sleep(seconds):
+    _sleep.calls.append(seconds)
+
+
+_sleep.calls = []
+
+
+def error(status: int, name: str) -> httpx.Response:
+    return httpx.Response(status, json=fixture("google_ads", name))
+
+
+async def test_performance_request_and_normalisation():
+    replay = Replay(
+        {
+            "/token": [fixture("google_ads", "token.json")],
+            STREAM: [fixture("google_ads", "search_stream_performance.json")],
+        }
+    )
+    async with connector(replay) as c:
+        table = await c.fetch_performance("123-456-7890", date(2026, 10, 1), date(2026, 10, 2))
+    token_request, search = replay.requests
+    assert token_request.url.path == "/token"
+    form = dict(httpx.QueryParams(token_request.content.decode()))
+    assert form == {
+        "grant_type": "refresh_token",
+        "refresh_token": CREDENTIALS["refresh_token"],
+        "client_id": CREDENTIALS["client_id"],
+        "client_secret": CREDENTIALS["client_secret"],
+    }
+    assert search.url.path == STREAM
+    assert search.headers["authorization"] == "Bearer ya29.a0AfB_test-access-token"
+    assert search.headers["developer-token"] == CREDENTIALS["developer_token"]
+    assert search.headers["login-customer-id"] == "9990001111"
+    query = json.loads(search.content)["query"]
+    assert "FROM ad_group_ad" in query
+    assert "segments.date BETWEEN '2026-10-01' AND '2026-10-02'" in query
+    assert "metrics.cost_micros" in query
+    rows = table.to_pylist()
+    assert len(rows) == 3
+    first, omitted, second_batch = rows
+    assert first["spend_micros"] == 52_730_000
+    assert first["value_micros"] == 412_300_000
+    assert first["conversions"] == 3.5
+    assert first["currency"] == "EUR" and first["account_timezone"] == "Europe/Berlin"
+    assert first["account_id"] == "123-456-7890" and first["platform"] == "google_ads"
+    assert first["ad_name"] == "RSA <b>1</b>"
+    assert (omitted["clicks"], omitted["conversions"], omitted["value_micros"]) == (0, 0.0, 0)
+    assert omitted["ad_name"] is None
+    assert second_batch["date"] == date(2026, 10, 2)
+    assert {r["api_version"] for r in rows} == {API_VERSION}
+
+
+async def test_actions_map_categories_to_canonical_types():
+    replay = Replay(
+        {
+            "/token": [fixture("google_ads", "token.json")],
+            STREAM: [fixture("google_ads", "search_stream_actions.json")],
+        }
+    )
+    async with connector(replay) as c:
+        table = await c.fetch_actions("1234567890", date(2026, 10, 1), date(2026, 10, 1))
+    rows = {r["action_type"]: r for r in table.to_pylist()}
+    assert set(rows) == {"purchase", "add_to_cart", "other"}
+    assert rows["purchase"]["count"] == 3.5 and rows["purchase"]["value_micros"] == 412_300_000
+    assert rows["add_to_cart"]["value_micros"] == 0
+    assert {r["attribution_window"] for r in rows.values()} == {"default"}
+    assert (
+        "segments.conversion_action_category" in json.loads(replay.to(STREAM)[0].content)["query"]
+    )
+
+
+async def test_creatives_carry_copy_and_a_content_version():
+    replay = Replay(
+        {
+            "/token": [fixture("google_ads", "token.json")],
+            STREAM: [fixture("google_ads", "search_stream_creatives.json")],
+        }
+    )
+    async with connector(replay) as c:
+        rows = (await c.fetch_creatives("1234567890")).to_pylist()
+    search, display = rows
+    assert search["headline"] == "Wetterfeste Jacken | Kostenloser Versand"
+    assert search["body"] == "Jetzt <script>alert(1)</script> bestellen."
+    assert search["landing_url"] == "https://acme.example/jackets"
+    assert display["headline"] == "Winter sale" and display["name"] is None
+    assert len(search["version"]) == 16 and search["version"] != display["version"]
+
+
+async def test_account_info():
+    replay = Replay(
+        {
+            "/token": [fixture("google_ads", "token.json")],
+            STREAM: [fixture("google_ads", "customer.json")],
+        }
+    )
+    async with connector(replay) as c:
+        info = await c.account_info("1234567890")
+    assert (info.currency, info.timezone, info.name) == ("EUR", "Europe/Berlin", "Acme GmbH")
+    replay = Replay(
+        {"/token": [fixture("google_ads", "token.json")], STREAM: [[{"requestId": "x"}]]}
+    )
+    async with connector(replay) as c:
+        with pytest.raises(ResponseInvalid, match="returned no row"):
+            await c.account_info("1234567890")
+
+
+async def test_resource_exhausted_waits_the_retry_delay():
+    _sleep.calls.clear()
+    replay = Replay(
+        {
+            "/token": [fixture("google_ads", "token.json")],
+            STREAM: [error(429, "resource_exhausted.json"), fixture("google_ads", "customer.json")],
+        }
+    )
+    async with connector(replay) as c:
+        info = await c.account_info("1234567890")
+        assert c.api.stats.rate_limited == 1
+    assert info.currency == "EUR"
+    assert _sleep.calls == [3.0]
+
+
+async def test_an_expired_token_is_refreshed_once():
+    replay = Replay(
+        {
+            "/token": [fixture("google_ads", "token.json")],
+            STREAM: [error(401, "unauthenticated.json"), fixture("google_ads", "customer.json")],
+        }
+    )
+    async with connector(replay) as c:
+        await c.account_info("1234567890")
+    assert len(replay.to("/token")) == 2
+    replay = Replay(
+        {
+            "/token": [fixture("google_ads", "token.json")],
+            STREAM: [error(401, "unauthenticated.json")],
+        }
+    )
+    async with connector(replay) as c:
+        with pytest.raises(AuthFailed, match="freshly issued access token"):
+            await c.account_info("1234567890")
+
+
+@pytest.mark.parametrize(
+    ("status", "name", "error_type", "message"),
+    [
+        (
+            400,
+            "unsupported_version.json",
+            ApiVersionRetired,
+            "bump API_VERSION in generator/connectors/google_ads.py",
+        ),
+        (403, "permission_denied.json", AuthFailed, "set login_customer_id"),
+        (401, "developer_token_invalid.json", AuthFailed, "developer token rejected"),
+    ],
+)
+async def test_fatal_errors_say_how_to_fix_them(status, name, error_type, message):
+    replay = Replay(
+        {"/token": [fixture("google_ads", "token.json")], STREAM: [error(status, name)]}
+    )
+    async with connector(replay) as c:
+        with pytest.raises(error_type, match=message) as err:
+            await c.account_info("1234567890")
+    assert err.value.platform == "google_ads"
+    assert err.value.request == f"POST {STREAM}"
+    assert len(replay.to(STREAM)) == 1
+
+
+async def test_a_rejected_refresh_token():
+    replay = Replay(
+        {"/token": [httpx.Response(400, json=fixture("google_ads", "invalid_grant.json"))]}
+    )
+    async with connector(replay) as c:
+        with pytest.raises(AuthFailed, match="Token has been expired or revoked") as err:
+            await c.account_info("1234567890")
+    assert CREDENTIALS["refresh_token"] not in str(err.value)
+
+
+async def test_a_malformed_body_is_retried_then_reported():
+    _sleep.calls.clear()
+    truncated = httpx.Response(200, content=b'[{"results": [{"campaign": ')
+    replay = Replay(
+        {
+            "/token": [fixture("google_ads", "token.json")],
+            STREAM: [truncated, fixture("google_ads", "customer.json")],
+        }
+    )
+    async with connector(replay) as c:
+        assert (await c.account_info("1234567890")).currency == "EUR"
+    replay = Replay({"/token": [fixture("google_ads", "token.json")], STREAM: [{"not": "a list"}]})
+    async with connector(replay) as c:
+        with pytest.raises(ResponseInvalid, match="unreadable body"):
+            await c.account_info("1234567890")
+
+
+async def test_server_errors_are_retried_then_give_up():
+    replay = Replay(
+        {
+            "/token": [fixture("google_ads", "token.json")],
+            STREAM: [
+                httpx.Response(503),
+                httpx.Response(500),
+                fixture("google_ads", "customer.json"),
+            ],
+        }
+    )
+    async with connector(replay) as c:
+        await c.account_info("1234567890")
+        assert c.api.stats.retries == 2
+    replay = Replay(
+        {"/token": [fixture("google_ads", "token.json")], STREAM: [httpx.Response(503)]}
+    )
+    async with connector(replay) as c:
+        with pytest.raises(PlatformUnavailable, match="gave up after 7 failures"):
+            await c.account_info("1234567890")
+
+
+async def test_other_client_errors_fail_with_the_message():
+    body = {
+        "error": {
+            "code": 400,
+            "message": "Error in query: unexpected input FORM.",
+            "status": "INVALID_ARGUMENT",
+        }
+    }
+    replay = Replay(
+        {"/token": [fixture("google_ads", "token.json")], STREAM: [httpx.Response(400, json=body)]}
+    )
+    async with connector(replay) as c:
+        with pytest.raises(ConnectorError, match="unexpected input FORM"):
+            await c.account_info("1234567890")
+
+
+def test_unknown_platforms_and_missing_credentials():
+    with pytest.raises(ConnectorError, match="no connector for 'myspace'"):
+        get_connector("myspace", {})
+    with pytest.raises(AuthFailed, match="credentials lack refresh_token"):
+        get_connector("google_ads", {k: v for k, v in CREDENTIALS.items() if k != "refresh_token"})

@@ -1,0 +1,190 @@
+import httpx
+import pytest
+
+from generator.sandbox import DEMO_CREDENTIALS, Faults, create_app
+from generator.sandbox.credentials import GOOGLE_MANAGER_ID
+
+CREDS = DEMO_CREDENTIALS["google_ads"]
+QUERY = (
+    "SELECT segments.date, campaign.id, ad_group_ad.ad.id, metrics.impressions, "
+    "metrics.cost_micros FROM ad_group_ad WHERE segments.date BETWEEN '2026-10-01' "
+    "AND '2026-10-02'"
+)
+
+
+@pytest.fixture
+def http(world):
+    def make(faults=None):
+        app = create_app(world, faults)
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app), base_url="http://sbx/google_ads"
+        )
+
+    return make
+
+
+async def token(client):
+    form = {
+        "grant_type": "refresh_token",
+        "client_id": CREDS["client_id"],
+        "client_secret": CREDS["client_secret"],
+        "refresh_token": CREDS["refresh_token"],
+    }
+    response = await client.post("/token", data=form)
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+def headers(access, **extra):
+    return {
+        "authorization": f"Bearer {access}",
+        "developer-token": CREDS["developer_token"],
+        "login-customer-id": GOOGLE_MANAGER_ID,
+        **extra,
+    }
+
+
+async def search(client, access, query=QUERY, version="v25", customer="4829103756", **extra):
+    return await client.post(
+        f"/{version}/customers/{customer}/googleAds:searchStream",
+        json={"query": query},
+        headers=headers(access, **extra),
+    )
+
+
+async def test_search_stream_answers_in_googles_shape(http, world):
+    async with http() as client:
+        access = await token(client)
+        response = await search(client, access)
+    batches = response.json()
+    assert response.status_code == 200 and isinstance(batches, list)
+    rows = [r for b in batches for r in b["results"]]
+    truth = [
+        r
+        for r in world.performance.to_pylist()
+        if r["account_id"] == "4829103756" and r["date"].isoformat() in ("2026-10-01", "2026-10-02")
+    ]
+    assert len(rows) == len(truth)
+    assert sum(int(r["metrics"]["costMicros"]) for r in rows) == sum(
+        t["spend_micros"] for t in truth
+    )
+    assert rows[0]["campaign"]["resourceName"].startswith("customers/4829103756/campaigns/")
+    assert batches[0]["fieldMask"].startswith("segments.date,campaign.id")
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "error"),
+    [
+        ({"grant_type": "password"}, 400, "unsupported_grant_type"),
+        (
+            {"grant_type": "refresh_token", "client_id": "x", "client_secret": "y"},
+            401,
+            "invalid_client",
+        ),
+        (
+            {
+                "grant_type": "refresh_token",
+                "client_id": CREDS["client_id"],
+                "client_secret": CREDS["client_secret"],
+                "refresh_token": "stolen",
+            },
+            400,
+            "invalid_grant",
+        ),
+    ],
+)
+async def test_token_endpoint_rejections(http, form, status, error):
+    async with http() as client:
+        response = await client.post("/token", data=form)
+    assert response.status_code == status and response.json()["error"] == error
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "needle"),
+    [
+        ({"version": "v21"}, 400, "UNSUPPORTED_VERSION"),
+        ({"version": "v99"}, 404, "was not found"),
+        ({"customer": "1"}, 400, "INVALID_CUSTOMER_ID"),
+        ({"login-customer-id": "123"}, 403, "USER_PERMISSION_DENIED"),
+        ({"developer-token": "bad"}, 401, "DEVELOPER_TOKEN_INVALID"),
+        ({"query": "SELECT campaign.id FROM campaign"}, 400, "not served"),
+        ({"query": "SELECT metrics.nonsense FROM ad_group_ad"}, 400, "Unrecognized field"),
+        ({"query": "DELETE everything"}, 400, "expected SELECT"),
+        ({"query": "SELECT metrics.clicks FROM ad_group_ad"}, 400, "finite segments.date"),
+        (
+            {"query": "SELECT ad_group_ad.ad.id FROM ad_group_ad WHERE campaign.name = 'x'"},
+            400,
+            "not supported",
+        ),
+    ],
+)
+async def test_errors_in_googles_shape(http, change, status, needle):
+    async with http() as client:
+        access = await token(client)
+        kwargs = {k: v for k, v in change.items() if k in ("version", "customer", "query")}
+        extra = {k: v for k, v in change.items() if k not in kwargs}
+        response = await search(client, access, **kwargs, **extra)
+    assert response.status_code == status
+    assert needle in response.text
+    assert "error" in response.json()
+
+
+async def test_an_expired_token_is_rejected(http):
+    async with http(Faults(token_ttl=0)) as client:
+        access = await token(client)
+        response = await search(client, access)
+    assert response.status_code == 401 and response.json()["error"]["status"] == "UNAUTHENTICATED"
+
+
+async def test_rate_limit_and_outage_and_truncation(http):
+    async with http(Faults(rate_limit=0.001)) as client:
+        access = await token(client)
+        statuses = [(await search(client, access)).status_code for _ in range(7)]
+    assert statuses[:5] == [200] * 5 and statuses[5:] == [429, 429]
+    async with http(Faults(outage={"google_ads"})) as client:
+        response = await search(client, await token(client))
+    assert response.status_code == 503
+    async with http(Faults(truncate_rate=1.0)) as client:
+        response = await search(client, await token(client))
+    with pytest.raises(ValueError):
+        response.json()
+
+
+async def test_entity_and_customer_queries(http):
+    async with http() as client:
+        access = await token(client)
+        ads = await search(
+            client,
+            access,
+            "SELECT ad_group_ad.ad.id, ad_group_ad.ad.type, "
+            "ad_group_ad.ad.responsive_search_ad.headlines FROM ad_group_ad",
+        )
+        customer = await search(
+            client,
+            access,
+            "SELECT customer.currency_code, customer.time_zone FROM customer",
+            customer="5930214867",
+        )
+        bad = await search(client, access, "SELECT customer.nope FROM customer")
+        summed = await search(
+            client,
+            access,
+            "SELECT ad_group_ad.ad.id, metrics.clicks FROM "
+            "ad_group_ad WHERE segments.date >= '2026-10-01' AND "
+            "segments.date <= '2026-10-31' AND metrics.impressions > 0",
+        )
+        root = await client.get("http://sbx/")
+    rows = ads.json()[0]["results"]
+    assert {r["adGroupAd"]["ad"]["type"] for r in rows} == {
+        "RESPONSIVE_SEARCH_AD",
+        "RESPONSIVE_DISPLAY_AD",
+    }
+    assert customer.json()[0]["results"][0]["customer"] == {
+        "currencyCode": "EUR",
+        "timeZone": "Europe/Berlin",
+        "resourceName": "customers/5930214867",
+    }
+    assert bad.status_code == 400
+    ids = [r["adGroupAd"]["ad"]["id"] for r in summed.json()[0]["results"]]
+    assert len(ids) == len(set(ids))
+    assert root.json()["requests"]["google_ads"] == 4

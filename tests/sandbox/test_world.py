@@ -1,0 +1,66 @@
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+
+from generator.sandbox.catalog import CLIENTS, LONG_NAME
+from generator.sandbox.world import WORLD_START, World
+
+
+def _day(world: World, day: date):
+    return sorted(
+        (r["ad_id"], r["platform"], r["impressions"], r["spend_micros"], r["conversions"])
+        for r in world.performance.to_pylist()
+        if r["date"] == day
+    )
+
+
+def test_a_day_is_the_same_whatever_the_world_end(world):
+    shorter = World(end=date(2026, 10, 31))
+    day = date(2026, 10, 15)
+    assert _day(world, day) and _day(world, day) == _day(shorter, day)
+
+
+def test_the_world_has_what_the_demo_needs(world):
+    rows = world.performance.to_pylist()
+    assert min(r["date"] for r in rows) == WORLD_START
+    assert max(r["date"] for r in rows) == world.end
+    assert world.end - WORLD_START > timedelta(days=180)
+    assert min(r["impressions"] for r in rows) > 0
+    assert {c.profile for c in CLIENTS} == {"ecommerce", "b2b", "local"}
+    assert ("EUR", "Europe/Berlin") in {
+        (a.currency, a.timezone) for c in CLIENTS for a in c.accounts
+    }
+    texts = [t for ad in world.ads for t in (ad.campaign.name, ad.headline, ad.body)]
+    assert any("<script>" in t for t in texts) and LONG_NAME in texts
+    assert any("\u0639" in t for t in texts) and any("🔥" in t for t in texts)
+    for client in CLIENTS:
+        assert {"A", "B"} <= {ad.variant for ad in world.ads if ad.client is client}
+    assert {r["platform"] for r in rows if r["source"] == "meta"} == {"facebook", "instagram"}
+
+
+def test_b2b_weekdays_outspend_weekends(world):
+    spend = Counter()
+    for r in world.performance.to_pylist():
+        if r["source"] == "linkedin":
+            spend[r["date"].weekday()] += r["spend_micros"]
+    assert spend[1] > 2 * spend[6]
+
+
+def test_the_ab_variant_b_converts_better(world):
+    clicks, conversions = Counter(), Counter()
+    for r in world.performance.to_pylist():
+        variant = world.ad(r["ad_id"]).variant
+        if variant:
+            clicks[variant] += r["clicks"]
+            conversions[variant] += r["conversions"]
+    assert conversions["B"] / clicks["B"] > conversions["A"] / clicks["A"]
+
+
+def test_lookups_and_bounds(world):
+    assert world.account("google_ads", "4829103756")[1].currency == "USD"
+    assert world.account("google_ads", "nope") is None
+    ad = world.ads_of("google_ads", "5930214867")[0]
+    assert world.ad(ad.ad_id) is ad
+    with pytest.raises(ValueError, match="the world starts on"):
+        World(end=date(2020, 1, 1))

@@ -1,0 +1,138 @@
+import runpy
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from generator import cli
+from generator.cli import app
+from generator.sandbox import DEMO_CREDENTIALS
+
+from .conftest import REPO
+
+runner = CliRunner()
+
+
+def test_demo_builds_three_sites_and_prints_where(demo_run):
+    result, out = demo_run
+    for slug in ("northwind", "brightline", "harbor"):
+        sites = list((out / "sites" / slug).iterdir())
+        assert len(sites) == 1 and (sites[0] / "index.html").exists()
+        assert str((sites[0] / "index.html").resolve()) in result.output.replace("\n", "")
+    assert str((out / "lake").resolve()) in result.output
+    assert (out / "lake" / "ad_performance").is_dir()
+    assert "ok" in result.output and "Report sites for" in result.output
+
+
+def test_no_secret_reaches_the_output_lake_or_site(demo_run):
+    result, out = demo_run
+    secrets = [v for k, v in DEMO_CREDENTIALS["google_ads"].items() if k != "login_customer_id"]
+    for path in out.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for secret in secrets:
+                assert secret.encode() not in data, (path, secret)
+    for secret in secrets:
+        assert secret not in result.output
+
+
+def test_each_site_holds_only_its_clients_data(demo_run):
+    _, out = demo_run
+    harbor = "".join(p.read_text() for p in (out / "sites" / "harbor").rglob("*.html"))
+    assert "Harbor Dental" in harbor
+    assert "Northwind" not in harbor and "Brightline" not in harbor and "Winterjacken" not in harbor
+
+
+def test_validate(content):
+    ok = runner.invoke(app, ["validate", "--content", str(content)])
+    assert ok.exit_code == 0 and "3 client(s)" in ok.output
+    path = content / "harbor" / "client.yml"
+    path.write_text(path.read_text().replace("currency: USD", "currency: US"))
+    bad = runner.invoke(app, ["validate", "--content", str(content)])
+    assert bad.exit_code == 1 and "currency" in bad.output and "client.yml" in bad.output
+
+
+def test_build_a_period_from_the_demo_lake(demo_run, tmp_path):
+    _, out = demo_run
+    result = runner.invoke(
+        app,
+        [
+            "build",
+            "--out",
+            str(out),
+            "--content",
+            str(REPO / "content"),
+            "--client",
+            "harbor",
+            "--period",
+            "2026-09",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "sites" / "harbor" / "2026-09" / "index.html").exists()
+    bad = runner.invoke(app, ["build", "--period", "Sept", "--out", str(out)])
+    assert bad.exit_code != 0 and "YYYY-MM" in bad.output
+    missing = runner.invoke(
+        app, ["build", "--out", str(out), "--content", str(REPO / "content"), "--client", "nobody"]
+    )
+    assert missing.exit_code == 1 and "no client 'nobody'" in missing.output
+
+
+def test_sync_against_the_embedded_sandbox(tmp_path, content):
+    result = runner.invoke(
+        app,
+        [
+            "sync",
+            "--sandbox",
+            "--client",
+            "harbor",
+            "--out",
+            str(tmp_path),
+            "--content",
+            str(content),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "harbor" in result.output and "ok" in result.output
+    assert str((tmp_path / "lake").resolve()) in result.output.replace("\n", "")
+
+
+def test_sync_without_credentials_reports_them(tmp_path, content, monkeypatch):
+    for key in ("GOOGLE_ADS_DEVELOPER_TOKEN", "GOOGLE_ADS_REFRESH_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    result = runner.invoke(
+        app, ["sync", "--client", "harbor", "--out", str(tmp_path), "--content", str(content)]
+    )
+    assert result.exit_code == 0
+    assert "failed" in result.output and "is not set" in result.output
+
+
+def test_a_broken_config_is_an_error_not_a_traceback(tmp_path, content):
+    (content / "agency.yml").write_text("name: [")
+    for command in (["demo"], ["sync"], ["build"]):
+        result = runner.invoke(app, [*command, "--out", str(tmp_path), "--content", str(content)])
+        assert result.exit_code == 1 and "error:" in result.output and "agency.yml" in result.output
+
+
+def test_the_sandbox_command_serves_until_interrupted(monkeypatch):
+    def interrupt():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_wait_forever", interrupt)
+    result = runner.invoke(app, ["sandbox", "--port", "0"])
+    assert result.exit_code == 0
+    assert "sandbox listening on http://127.0.0.1:" in result.output and "stopped" in result.output
+
+
+def test_default_content_falls_back_to_the_bundled_demo(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli._content(None) == (REPO / "content")
+    assert cli._content(Path("x")) == Path("x")
+
+
+@pytest.mark.slow
+def test_the_example_script(tmp_path, capsys):
+    module = runpy.run_path(str(REPO / "examples" / "generate_campaign_report.py"))
+    sites = module["main"](tmp_path)
+    assert set(sites) == {"northwind", "brightline", "harbor"}
+    assert "Harbor Dental Group:" in capsys.readouterr().out

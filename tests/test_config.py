@@ -1,0 +1,197 @@
+from pathlib import Path
+
+import pytest
+
+from generator.config import (
+    load_agency,
+    load_client,
+    load_clients,
+    resolve_credentials,
+    validate_content,
+)
+from generator.errors import ConfigError
+
+
+def _edit(folder: Path, old: str, new: str) -> Path:
+    path = folder / "client.yml"
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+def test_the_demo_content_is_valid(content):
+    agency = load_agency(content)
+    clients = load_clients(content)
+    assert agency.name == "Lighthouse Digital"
+    assert [c.slug for c in clients] == ["brightline", "harbor", "northwind"]
+    northwind = clients[2]
+    assert northwind.currency == "USD"
+    assert northwind.accounts[1].account_id == "5930214867"
+    assert northwind.kpi_targets["cpa"].tolerance == 0.15
+    assert northwind.kpi_targets["roas"].target == 3.0
+    assert [p.name for p in northwind.commentary] == ["notes-from-your-team.md"]
+    assert validate_content(content) == []
+
+
+def test_one_client_by_slug(content):
+    assert [c.slug for c in load_clients(content, only="harbor")] == ["harbor"]
+    with pytest.raises(ConfigError, match="no client 'nobody'"):
+        load_clients(content, only="nobody")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "fragment"),
+    [
+        ("currency: USD", "currency: dollars", "currency", "got 'dollars'"),
+        (
+            "timezone: America/New_York",
+            "timezone: Mars/Olympus",
+            "timezone",
+            "'Mars/Olympus' is not an IANA time zone",
+        ),
+        ("platform: google_ads", "platform: gogle_ads", "accounts[0].platform", "'gogle_ads'"),
+        ("roas: 3.0", "roas: -1", "kpi_targets.roas.target", "greater than 0"),
+        ("roas: 3.0", "roaz: 3.0", "kpi_targets", "unknown KPI 'roaz'"),
+        (
+            "formula: (value * 0.45 - spend) / spend",
+            "formula: __import__('os')",
+            "custom_kpis.profit_roas.formula",
+            "__import__",
+        ),
+        (
+            "formula: (value * 0.45 - spend) / spend",
+            "formula: value / revenue",
+            "custom_kpis.profit_roas.formula",
+            "unknown name 'revenue'",
+        ),
+        (
+            "industry: ecommerce/apparel",
+            "industri: ecommerce/apparel",
+            "industri",
+            "Extra inputs are not permitted",
+        ),
+        (
+            "    multiplier: 1.0",
+            "    multiplier: 1.0\n    value: 3",
+            "conversion_value_rules[0]",
+            "exactly one of",
+        ),
+        (
+            "email: dana@northwind.example",
+            "email: not-an-email",
+            "recipients[0].email",
+            "should match pattern",
+        ),
+    ],
+)
+def test_a_broken_client_names_file_line_field_and_value(content, old, new, field, fragment):
+    path = _edit(content / "northwind", old, new)
+    with pytest.raises(ConfigError) as err:
+        load_client(path)
+    message = str(err.value)
+    assert str(path) in message
+    assert field in message
+    assert fragment in message
+    assert "line " in message
+
+
+def test_the_line_number_points_at_the_bad_field(content):
+    path = _edit(content / "northwind", "currency: USD", "currency: usd")
+    line = next(i for i, t in enumerate(path.read_text().splitlines(), 1) if "currency:" in t)
+    with pytest.raises(ConfigError, match=f"line {line}: currency"):
+        load_client(path)
+
+
+def test_several_problems_are_all_listed(content):
+    _edit(content / "northwind", "currency: USD", "currency: usd")
+    path = _edit(content / "northwind", "timezone: America/New_York", "timezone: Nowhere")
+    with pytest.raises(ConfigError, match="2 problems") as err:
+        load_client(path)
+    assert "currency" in str(err.value) and "timezone" in str(err.value)
+
+
+def test_broken_yaml_gives_line_and_column(content):
+    path = content / "harbor" / "client.yml"
+    path.write_text("slug: harbor\nname: [unclosed\ncurrency: USD\n")
+    with pytest.raises(ConfigError, match=r"line \d+, column \d+: not valid YAML"):
+        load_client(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("", "the file is empty"), ("- just\n- a list\n", "must be a mapping")],
+)
+def test_empty_or_non_mapping_files(content, text, message):
+    path = content / "harbor" / "client.yml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_client(path)
+
+
+def test_missing_and_unreadable_files(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        load_client(tmp_path / "ghost")
+    bad = tmp_path / "bin" / "client.yml"
+    bad.parent.mkdir()
+    bad.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(ConfigError, match="cannot read the file"):
+        load_client(bad)
+
+
+def test_a_literal_secret_is_refused_and_never_echoed(content):
+    secret = "1//super-secret-refresh-value"
+    path = _edit(
+        content / "harbor", "refresh_token: ${GOOGLE_ADS_REFRESH_TOKEN}", f"refresh_token: {secret}"
+    )
+    with pytest.raises(ConfigError, match="must be an environment reference") as err:
+        load_client(path)
+    assert secret not in str(err.value)
+    assert err.value.value == "***"
+
+
+def test_slug_must_match_the_folder(content):
+    path = _edit(content / "harbor", "slug: harbor", "slug: harbour")
+    with pytest.raises(ConfigError, match="differs from its folder name 'harbor'"):
+        load_client(path)
+
+
+def test_an_account_listed_twice(content):
+    path = content / "harbor" / "client.yml"
+    text = path.read_text()
+    start = text.index("  - platform: google_ads")
+    end = text.index("kpi_targets:")
+    path.write_text(text[:end] + text[start:end] + text[end:])
+    with pytest.raises(ConfigError, match="listed twice"):
+        load_client(path)
+
+
+def test_resolve_credentials_reads_the_environment(content):
+    client = load_client(content / "harbor")
+    account = client.accounts[0]
+    env = {
+        "GOOGLE_ADS_DEVELOPER_TOKEN": "d",
+        "GOOGLE_ADS_CLIENT_ID": "i",
+        "GOOGLE_ADS_CLIENT_SECRET": "s",
+        "GOOGLE_ADS_REFRESH_TOKEN": "r",
+    }
+    resolved = resolve_credentials(client, account, env)
+    assert resolved["refresh_token"] == "r"
+    assert resolved["login_customer_id"] == "9990001111"
+    with pytest.raises(ConfigError, match="GOOGLE_ADS_REFRESH_TOKEN is not set") as err:
+        resolve_credentials(client, account, {k: v for k, v in env.items() if "REFRESH" not in k})
+    assert "credentials.refresh_token" in str(err.value)
+
+
+def test_validate_content_collects_every_problem(content):
+    (content / "agency.yml").write_text("name: ''\n")
+    _edit(content / "harbor", "currency: USD", "currency: X")
+    problems = validate_content(content)
+    assert len(problems) == 2
+    assert {Path(p.file).name for p in problems} == {"agency.yml", "client.yml"}
+
+
+def test_agency_errors(content):
+    (content / "agency.yml").write_text("name: Agency\ntimezone: Atlantis\n")
+    with pytest.raises(ConfigError, match="not an IANA time zone"):
+        load_agency(content)

@@ -1,0 +1,186 @@
+"""Sync, analyze and build against the sandbox, in-process."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import duckdb
+import httpx
+import pytest
+
+from generator import pipeline
+from generator.config import load_agency, load_client, load_clients
+from generator.connectors import RetryPolicy
+from generator.connectors.google_ads import GoogleAds
+from generator.lake import Lake
+from generator.periods import Period
+from generator.sandbox import DEMO_ENVIRONMENT, Faults, create_app
+
+NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
+START = date(2026, 9, 1)
+FAST = RetryPolicy(base=0.005, cap=0.02, rate_limit_wait=60)
+
+
+def run_sync(world, lake, clients, faults=None, **kw):
+    import asyncio
+
+    app = create_app(world, faults)
+    return asyncio.run(
+        pipeline.sync(
+            clients,
+            lake,
+            start=START,
+            env=DEMO_ENVIRONMENT,
+            now=NOW,
+            policy=FAST,
+            endpoints={"google_ads": "http://sandbox/google_ads"},
+            transport=httpx.ASGITransport(app),
+            **kw,
+        )
+    )
+
+
+def truth(world, account_id, first=START, last=date(2026, 11, 23)):
+    con = duckdb.connect()
+    con.register("p", world.performance)
+    return con.sql(
+        "SELECT sum(impressions)::BIGINT, sum(clicks)::BIGINT, sum(spend_micros)::BIGINT, "
+        "sum(conversions)::BIGINT, sum(value_micros)::BIGINT, sum(secondary_actions)::BIGINT "
+        f"FROM p WHERE account_id = '{account_id}' AND date BETWEEN '{first}' AND '{last}'"
+    ).fetchall()[0]
+
+
+def stored(lake, account_id):
+    perf = lake.query(
+        "SELECT sum(impressions)::BIGINT, sum(clicks)::BIGINT, sum(spend_micros)::BIGINT, "
+        "sum(conversions)::BIGINT, sum(value_micros)::BIGINT FROM ad_performance "
+        f"WHERE account_id = '{account_id}'"
+    ).to_pylist()[0]
+    secondary = lake.query(
+        "SELECT sum(count)::BIGINT AS n FROM actions WHERE action_type IN "
+        f"('add_to_cart', 'signup', 'contact') AND account_id = '{account_id}'"
+    ).to_pylist()[0]
+    return (*perf.values(), secondary["n"])
+
+
+def test_a_sync_with_faults_stores_exactly_the_worlds_numbers(world, content, tmp_path):
+    lake = Lake(tmp_path / "lake")
+    outcome = run_sync(world, lake, load_clients(content), Faults.chaos(slow_seconds=0.001))
+    assert {o.status for o in outcome} == {"ok"}, outcome
+    for account_id in ("4829103756", "5930214867", "7361928450", "2184736590"):
+        assert stored(lake, account_id) == truth(world, account_id)
+    dupes = lake.query(
+        "SELECT count(*) AS n FROM (SELECT date, ad_id, count(*) c FROM "
+        "ad_performance GROUP BY ALL HAVING c > 1)"
+    ).to_pylist()
+    assert dupes == [{"n": 0}]
+    state = lake.state.get("northwind", "google_ads", "5930214867")
+    assert state.status == "ok" and state.synced_through == date(2026, 11, 23)
+    assert lake.query("SELECT count(*) AS n FROM creatives").to_pylist()[0]["n"] == len(
+        world.ads_of("google_ads", "4829103756")
+    ) + len(world.ads_of("google_ads", "5930214867")) + len(
+        world.ads_of("google_ads", "7361928450")
+    ) + len(world.ads_of("google_ads", "2184736590"))
+
+
+def test_an_interrupted_sync_resumes_without_losing_or_doubling(
+    world, content, tmp_path, monkeypatch
+):
+    lake = Lake(tmp_path / "lake")
+    clients = [load_client(content / "harbor")]
+    real, calls = GoogleAds.fetch_actions, []
+
+    async def dies_on_the_third_window(self, *args):
+        calls.append(args)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # the process is killed mid-run
+        return await real(self, *args)
+
+    monkeypatch.setattr(GoogleAds, "fetch_actions", dies_on_the_third_window)
+    with pytest.raises(KeyboardInterrupt):
+        run_sync(world, lake, clients)
+    state = lake.state.get("harbor", "google_ads", "2184736590")
+    assert state.synced_through == date(2026, 10, 31)  # two months committed
+    monkeypatch.undo()
+    outcome = run_sync(world, lake, clients)
+    assert outcome[0].status == "ok" and outcome[0].windows == 2  # lookback of October + November
+    assert stored(lake, "2184736590") == truth(world, "2184736590")
+
+
+def test_a_daily_run_refetches_only_the_lookback_window(world, content, tmp_path):
+    lake = Lake(tmp_path / "lake")
+    clients = [load_client(content / "brightline")]
+    run_sync(world, lake, clients)
+    outcome = run_sync(world, lake, clients)
+    assert outcome[0].windows == 1 and outcome[0].rows < 300  # Nov 10-23: the 14-day lookback
+    assert stored(lake, "7361928450") == truth(world, "7361928450")
+
+
+def test_a_platform_that_stays_down_is_marked_stale(world, content, tmp_path):
+    lake = Lake(tmp_path / "lake")
+    clients = [load_client(content / "harbor")]
+    outcome = run_sync(world, lake, clients, Faults(outage={"google_ads"}))
+    assert outcome[0].status == "stale" and "gave up" in outcome[0].message
+    agency = load_agency(content)
+    report = pipeline.analyze(
+        lake,
+        clients[0],
+        agency,
+        Period.month("2026-10"),
+        pipeline.load_rates(content, agency),
+        now=NOW,
+    )
+    assert any("could not be refreshed" in w for w in report.summary["warnings"])
+    assert report.summary["freshness"][0]["status"] == "stale"
+
+
+def test_accounts_without_credentials_or_connector_are_reported(world, content, tmp_path):
+    lake = Lake(tmp_path / "lake")
+    path = content / "harbor" / "client.yml"
+    path.write_text(
+        path.read_text().replace(
+            "kpi_targets:", "  - platform: tiktok\n    account_id: '123'\nkpi_targets:"
+        )
+    )
+    client = load_client(path)
+    import asyncio
+
+    outcome = asyncio.run(pipeline.sync([client], lake, start=START, env={}, now=NOW))
+    assert {o.status for o in outcome} == {"failed", "skipped"}
+    assert any("GOOGLE_ADS_DEVELOPER_TOKEN is not set" in o.message for o in outcome)
+
+
+def test_analyze_converts_currency_before_summing(world, content, tmp_path):
+    lake = Lake(tmp_path / "lake")
+    northwind = load_client(content / "northwind")
+    run_sync(world, lake, [northwind])
+    agency = load_agency(content)
+    october = Period.month("2026-10")
+    report = pipeline.analyze(
+        lake, northwind, agency, october, pipeline.load_rates(content, agency), now=NOW
+    )
+    cards = {c["key"]: c for c in report.summary["cards"]}
+    usd = truth(world, "4829103756", october.start, october.end)
+    eur = truth(world, "5930214867", october.start, october.end)
+    rate = 1.15  # content/fx_rates.csv: EUR -> USD from 2026-10-01
+    assert cards["spend"]["value"] == pytest.approx((usd[2] + eur[2] * rate) / 1e6, abs=0.01)
+    assert cards["value"]["value"] == pytest.approx((usd[4] + eur[4] * rate) / 1e6, abs=0.01)
+    assert cards["roas"]["status"] in ("on_track", "at_risk", "off_track")
+    assert report.summary["platforms"] == ["Google Ads"]
+    assert report.frames["campaigns"]["campaign_name"].str.contains("<script>").any()
+    assert report.summary["warnings"] == []
+
+
+def test_history_start():
+    assert pipeline.history_start(Period.month("2026-10"), 6) == date(2026, 5, 1)
+    assert pipeline.history_start(Period.month("2026-01"), 2) == date(2025, 12, 1)
+
+
+def test_a_broken_rate_table(content):
+    (content / "fx_rates.csv").write_text("date,base,quote,rate\n2026-01-01,EUR,USD,oops\n")
+    with pytest.raises(Exception, match="not a positive number"):
+        pipeline.load_rates(content, load_agency(content))
+    (content / "fx_rates.csv").unlink()
+    assert pipeline.load_rates(content, load_agency(content)).rates("USD", "USD", [1]).tolist() == [
+        1
+    ]

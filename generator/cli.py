@@ -238,3 +238,7 @@ def _print_sync(outcome: list[pipeline.AccountSync]) -> None:
                 highlight=False,
                 soft_wrap=True,
             )
+
+
+if __name__ == "__main__":
+    app()

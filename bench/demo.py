@@ -32,8 +32,10 @@ def main() -> None:
         print(f"run {run + 1}: {times[-1]:.1f} s, sites: {', '.join(sites)}")
         shutil.rmtree(out)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"median {statistics.median(times):.1f} s, max {max(times):.1f} s, "
-          f"peak RSS {peak_mb:.0f} MB")
+    print(
+        f"median {statistics.median(times):.1f} s, max {max(times):.1f} s, "
+        f"peak RSS {peak_mb:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

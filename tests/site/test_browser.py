@@ -79,8 +79,9 @@ def test_search_finds_a_campaign(browser, demo_run):
     index = next((out / "sites" / "harbor").iterdir()) / "index.html"
     page, errors, requests = visit(browser, index)
     page.locator("label.md-search__icon, .md-search__input").first.click()
-    page.fill("input.md-search__input", "Invisalign")
-    page.locator(".md-search-result__item").first.wait_for(timeout=10_000)
+    page.locator("input.md-search__input").press_sequentially("Invisalign", delay=20)
+    results = page.locator(".md-search-result__item")
+    results.first.wait_for(timeout=10_000)
     assert "Invisalign" in page.locator(".md-search-result").inner_text()
     assert errors == [] and all(r.startswith("file://") for r in requests)
     page.close()

@@ -7,15 +7,13 @@ per client. Run it with ``uv run python examples/generate_campaign_report.py [OU
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from generator import pipeline
 from generator.config import load_agency, load_clients
 from generator.periods import last_complete_month
-from generator.sandbox import DEMO_ENVIRONMENT, PLATFORMS, World, create_app, serve
 from generator.site.resources import demo_content
 
 
@@ -27,20 +25,8 @@ def main(out: Path) -> dict[str, Path]:
     period = last_complete_month(now.date())
     start = pipeline.history_start(period, agency.history_months)
 
-    # 1. sync: the real connectors against the sandbox on 127.0.0.1
-    world = World(end=now.date() - timedelta(days=1))
-    with serve(create_app(world)) as sandbox:
-        endpoints = {name: sandbox.base_url(name) for name in PLATFORMS}
-        outcome = asyncio.run(
-            pipeline.sync(
-                clients,
-                workspace.lake,
-                start=start,
-                env=DEMO_ENVIRONMENT,
-                endpoints=endpoints,
-                now=now,
-            )
-        )
+    # 1. sync: the real connectors against the platform sandbox on 127.0.0.1
+    outcome = pipeline.sync_sandbox(clients, workspace.lake, start=start, now=now)
     for account in outcome:
         print(f"synced {account.client} {account.source} {account.account_id}: {account.status}")
 

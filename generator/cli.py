@@ -140,21 +140,9 @@ def sync(
         )
         with _progress() as progress:
             if sandbox:
-                from generator.sandbox import DEMO_ENVIRONMENT, PLATFORMS, create_app, serve
-
-                with serve(create_app()) as running:
-                    endpoints = {n: running.base_url(n) for n in PLATFORMS}
-                    outcome = asyncio.run(
-                        pipeline.sync(
-                            clients,
-                            workspace.lake,
-                            start=start,
-                            env=DEMO_ENVIRONMENT,
-                            endpoints=endpoints,
-                            full=full,
-                            progress=progress,
-                        )
-                    )
+                outcome = pipeline.sync_sandbox(
+                    clients, workspace.lake, start=start, full=full, progress=progress
+                )
             else:
                 outcome = asyncio.run(
                     pipeline.sync(

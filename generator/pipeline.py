@@ -46,7 +46,18 @@ from generator.periods import Period, last_complete_month
 from generator.site.build import build_site
 from generator.site.report import Report
 
-__all__ = ["AccountSync", "Workspace", "analyze", "build", "history_start", "run_demo", "sync"]
+__all__ = [
+    "AccountSync",
+    "DemoResult",
+    "Workspace",
+    "analyze",
+    "build",
+    "history_start",
+    "load_rates",
+    "run_demo",
+    "sync",
+    "sync_sandbox",
+]
 
 
 @dataclass(frozen=True)
@@ -309,32 +320,46 @@ class DemoResult:
     sync: list[AccountSync]
 
 
-def run_demo(
-    out: Path, *, content: Path, today: date | None = None, progress: Progress | None = None
-) -> DemoResult:
-    """Start the sandbox, sync the demo clients, analyse and build their newest month."""
+def sync_sandbox(
+    clients: Sequence[Client],
+    lake: Lake,
+    *,
+    start: date,
+    now: datetime | None = None,
+    full: bool = False,
+    progress: Progress | None = None,
+) -> list[AccountSync]:
+    """``sync`` against the built-in sandbox, started on 127.0.0.1 for the duration."""
     from generator.sandbox import DEMO_ENVIRONMENT, PLATFORMS, World, create_app, serve
 
-    today = today or datetime.now(UTC).date()
-    now = datetime.combine(today, time(12), UTC)
-    workspace = Workspace(content=content, out=out)
-    agency, clients = load_agency(content), load_clients(content)
-    period = last_complete_month(today)
-    start = history_start(period, agency.history_months)
-    world = World(end=today - timedelta(days=1))
+    now = now or datetime.now(UTC)
+    world = World(end=now.date() - timedelta(days=1))
     with serve(create_app(world)) as sandbox:
         endpoints = {name: sandbox.base_url(name) for name in PLATFORMS}
-        outcome = asyncio.run(
+        return asyncio.run(
             sync(
                 clients,
-                workspace.lake,
+                lake,
                 start=start,
                 env=DEMO_ENVIRONMENT,
                 endpoints=endpoints,
                 now=now,
+                full=full,
                 progress=progress,
             )
         )
+
+
+def run_demo(
+    out: Path, *, content: Path, today: date | None = None, progress: Progress | None = None
+) -> DemoResult:
+    """Start the sandbox, sync the demo clients, analyse and build their newest month."""
+    now = datetime.combine(today, time(12), UTC) if today else datetime.now(UTC)
+    workspace = Workspace(content=content, out=out)
+    agency, clients = load_agency(content), load_clients(content)
+    period = last_complete_month(now.date())
+    start = history_start(period, agency.history_months)
+    outcome = sync_sandbox(clients, workspace.lake, start=start, now=now, progress=progress)
     rates = load_rates(content, agency)
     sites = {}
     for client in clients:

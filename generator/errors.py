@@ -15,7 +15,9 @@ fix it, and never contains a secret.
         ├── RateLimited        the platform asked us to wait (retry_after seconds)
         ├── ApiVersionRetired  the pinned API version is sunset; bump the named constant
         ├── PlatformUnavailable  5xx / timeouts past the retry bound; data marked stale
-        └── ResponseInvalid    the platform answered something we cannot read
+        ├── ResponseInvalid    the platform answered something we cannot read
+        ├── JobFailed          an asynchronous report job failed (retry smaller ranges)
+        └── JobTimedOut        a report job outlived its deadline (resume it next run)
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ __all__ = [
     "BuildError",
     "ConfigError",
     "ConnectorError",
+    "JobFailed",
+    "JobTimedOut",
     "LakeError",
     "PlatformUnavailable",
     "RateLimited",
@@ -121,3 +125,15 @@ class PlatformUnavailable(ConnectorError):
 
 class ResponseInvalid(ConnectorError):
     """The platform's answer could not be parsed or lacks a required field."""
+
+
+class JobFailed(ConnectorError):
+    """The platform reports that a report job failed (it may succeed for a smaller range)."""
+
+
+class JobTimedOut(ConnectorError):
+    """A report job did not finish within the deadline; ``job_id`` can be resumed later."""
+
+    def __init__(self, message: str, *, platform: str, job_id: str) -> None:
+        self.job_id = job_id
+        super().__init__(message, platform=platform)

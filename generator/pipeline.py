@@ -32,9 +32,9 @@ from generator.config import (
     resolve_credentials,
 )
 from generator.connectors import (
-    CONNECTORS,
     Connector,
     RetryPolicy,
+    available,
     get_connector,
     last_complete_day,
     sync_windows,
@@ -131,9 +131,10 @@ async def sync(
     now = now or datetime.now(UTC)
     results: list[AccountSync] = []
     groups: dict[tuple, _Group] = {}
+    connectors_available = set(available())
     for client in clients:
         for account in client.accounts:
-            if account.platform not in CONNECTORS:
+            if account.platform not in connectors_available:
                 results.append(
                     AccountSync(
                         client.slug,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import httpx
@@ -21,17 +21,17 @@ START = date(2026, 9, 1)
 FAST = RetryPolicy(base=0.005, cap=0.02, rate_limit_wait=60)
 
 
-def run_sync(world, lake, clients, faults=None, **kw):
+def run_sync(world, lake, clients, faults=None, now=NOW, **kw):
     import asyncio
 
-    app = create_app(world, faults)
+    app = create_app(world, faults, now=now)
     return asyncio.run(
         pipeline.sync(
             clients,
             lake,
             start=START,
             env=DEMO_ENVIRONMENT,
-            now=NOW,
+            now=now,
             policy=FAST,
             endpoints={"google_ads": "http://sandbox/google_ads"},
             transport=httpx.ASGITransport(app),
@@ -40,9 +40,9 @@ def run_sync(world, lake, clients, faults=None, **kw):
     )
 
 
-def truth(world, account_id, first=START, last=date(2026, 11, 23)):
+def truth(world, account_id, first=START, last=date(2026, 11, 23), now=NOW):
     con = duckdb.connect()
-    con.register("p", world.performance)
+    con.register("p", world.reported(now.date()))
     return con.sql(
         "SELECT sum(impressions)::BIGINT, sum(clicks)::BIGINT, sum(spend_micros)::BIGINT, "
         "sum(conversions)::BIGINT, sum(value_micros)::BIGINT, sum(secondary_actions)::BIGINT "
@@ -114,6 +114,19 @@ def test_a_daily_run_refetches_only_the_lookback_window(world, content, tmp_path
     outcome = run_sync(world, lake, clients)
     assert outcome[0].windows == 1 and outcome[0].rows < 300  # Nov 10-23: the 14-day lookback
     assert stored(lake, "7361928450") == truth(world, "7361928450")
+
+
+def test_restated_days_are_picked_up_by_the_next_sync(world, content, tmp_path):
+    lake = Lake(tmp_path / "lake")
+    clients = [load_client(content / "harbor")]
+    run_sync(world, lake, clients)
+    early = stored(lake, "2184736590")
+    later = NOW + timedelta(days=3)  # late conversions for the last days have come in since
+    outcome = run_sync(world, lake, clients, now=later)
+    assert outcome[0].status == "ok"
+    now_stored = stored(lake, "2184736590")
+    assert now_stored == truth(world, "2184736590", now=later)
+    assert now_stored[3] > early[3]  # more conversions than the first sync saw
 
 
 def test_a_platform_that_stays_down_is_marked_stale(world, content, tmp_path):

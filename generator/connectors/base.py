@@ -85,6 +85,7 @@ class Connector:
             classify=self.classify,
             rate=self.rate,
             policy=policy,
+            headers=self.default_headers(),
         )
 
     # -- declaration hooks ----------------------------------------------------------------
@@ -96,6 +97,10 @@ class Connector:
 
     def make_auth(self) -> Authenticator:
         return NoAuth()
+
+    def default_headers(self) -> dict[str, str]:
+        """Headers every request carries (API version, developer token, ...)."""
+        return {}
 
     def classify(self, response: httpx.Response, request: str) -> Verdict | None:
         """Translate the platform's own signals; None means 'judge by status code'."""

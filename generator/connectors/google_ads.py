@@ -197,7 +197,7 @@ class GoogleAds(Connector):
             )
         return None
 
-    def _headers(self) -> dict[str, str]:
+    def default_headers(self) -> dict[str, str]:
         headers = {"developer-token": self.credentials["developer_token"]}
         login = re.sub(r"\D", "", self.credentials.get("login_customer_id", ""))
         if login:
@@ -212,7 +212,6 @@ class GoogleAds(Connector):
             "POST",
             self.url("api", path),
             json={"query": query},
-            headers=self._headers(),
             parse=_batches,
         )
         return [row for batch in batches for row in batch.get("results", [])]

@@ -15,7 +15,7 @@ import email.utils
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -101,6 +101,7 @@ class ApiClient:
             falls back to ``default_verdict``.
         limiter: requests allowed per second for this platform.
         policy: retry and wait bounds.
+        headers: sent with every request (API version, developer token, ...).
     """
 
     def __init__(
@@ -112,6 +113,7 @@ class ApiClient:
         classify: Callable[[httpx.Response, str], Verdict | None] | None = None,
         rate: float = 10.0,
         policy: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
         rng: random.Random | None = None,
         sleep: Callable[[float], Any] = asyncio.sleep,
     ) -> None:
@@ -120,6 +122,7 @@ class ApiClient:
         self._classify = classify or (lambda response, request: None)
         self.limiter = AsyncLimiter(max(rate, 0.001), 1.0)
         self.policy = policy or RetryPolicy()
+        self.headers = dict(headers or {})
         self.stats = CallStats()
         self._rng, self._sleep = rng or random.Random(), sleep
 
@@ -208,7 +211,7 @@ class ApiClient:
         await self._sleep(delay)
 
     async def _exchange(self, method, url, request, authenticate, kwargs):
-        headers = dict(kwargs.get("headers") or {})
+        headers = {**self.headers, **(kwargs.get("headers") or {})}
         if authenticate:
             headers |= await self.auth.headers(self.http)
         rest = {k: v for k, v in kwargs.items() if k != "headers"}

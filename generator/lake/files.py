@@ -45,12 +45,12 @@ def temp_path(final: Path) -> Path:
     return final.with_name(f".{final.name}.{uuid.uuid4().hex}{_TMP_SUFFIX}")
 
 
-def atomic_write_bytes(final: Path, data: bytes) -> None:
-    """Write ``data`` to ``final`` atomically (temp file, fsync, rename)."""
+def atomic_write_bytes(final: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write ``data`` to ``final`` atomically (temp file, fsync, rename) with ``mode``."""
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path(final)
     try:
-        with tmp.open("wb") as handle:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

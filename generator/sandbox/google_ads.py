@@ -23,11 +23,32 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from generator.sandbox.common import bearer, read_form
-from generator.sandbox.credentials import DEMO_CREDENTIALS, GOOGLE_MANAGER_ID
 from generator.sandbox.state import SandboxState
 from generator.sandbox.world import Ad
 
-__all__ = ["CURRENT_VERSIONS", "RETIRED_VERSIONS", "routes"]
+__all__ = [
+    "CREDENTIALS",
+    "CURRENT_VERSIONS",
+    "ENVIRONMENT",
+    "GOOGLE_MANAGER_ID",
+    "RETIRED_VERSIONS",
+    "routes",
+]
+
+GOOGLE_MANAGER_ID = "9990001111"
+CREDENTIALS = {
+    "developer_token": "sbx-dev-Q2xlYXJseVNhbmRib3g",
+    "client_id": "sandbox-client.apps.googleusercontent.com",
+    "client_secret": "sbx-secret-R29vZ2xlU2FuZGJveA",
+    "refresh_token": "1//sbx-refresh-TmV2ZXJSZWFsbHlWYWxpZA",
+    "login_customer_id": GOOGLE_MANAGER_ID,
+}
+ENVIRONMENT = {
+    "GOOGLE_ADS_DEVELOPER_TOKEN": CREDENTIALS["developer_token"],
+    "GOOGLE_ADS_CLIENT_ID": CREDENTIALS["client_id"],
+    "GOOGLE_ADS_CLIENT_SECRET": CREDENTIALS["client_secret"],
+    "GOOGLE_ADS_REFRESH_TOKEN": CREDENTIALS["refresh_token"],
+}
 
 CURRENT_VERSIONS = {"v24", "v25", "v26"}
 RETIRED_VERSIONS = {f"v{n}" for n in range(14, 24)}
@@ -140,7 +161,7 @@ def routes() -> list[Route]:
 async def _token(request: Request) -> Response:
     state: SandboxState = request.app.state.sandbox
     form = await read_form(request)
-    expected = DEMO_CREDENTIALS["google_ads"]
+    expected = CREDENTIALS
     if form.get("grant_type") != "refresh_token":
         return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
     if (form.get("client_id"), form.get("client_secret")) != (
@@ -206,7 +227,7 @@ def _check_access(request: Request, state: SandboxState, version: str) -> Respon
             version,
         )
     dev_token = request.headers.get("developer-token")
-    if dev_token != DEMO_CREDENTIALS["google_ads"]["developer_token"]:
+    if dev_token != CREDENTIALS["developer_token"]:
         return _error(
             401,
             "The developer token is not valid.",
@@ -273,7 +294,7 @@ def _run(state: SandboxState, customer: str, query: str) -> list[dict]:
         return [_row(fields, ad, None) for ad in ads.values()]
     if (lo is None or hi is None) and metric_fields:
         raise _QueryError("metrics need a finite segments.date range in the WHERE clause")
-    truth = state.world.performance
+    truth = state.performance()
     mask = pc.and_(pc.equal(truth["source"], "google_ads"), pc.equal(truth["account_id"], customer))
     mask = pc.and_(
         mask, pc.and_(pc.greater_equal(truth["date"], lo), pc.less_equal(truth["date"], hi))

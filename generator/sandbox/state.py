@@ -7,6 +7,9 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pyarrow as pa
 
 from generator.sandbox.faults import Faults
 from generator.sandbox.world import World
@@ -60,8 +63,12 @@ class Throttle:
 
 @dataclass
 class SandboxState:
+    """Everything the platform handlers share. ``now`` is the sandbox's wall clock: it decides
+    how mature recent days' conversions are (tests move it to see restatements)."""
+
     world: World
     faults: Faults
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     tokens: TokenIssuer = field(default_factory=TokenIssuer)
     throttle: Throttle | None = None
     requests: Counter = field(default_factory=Counter)
@@ -69,3 +76,7 @@ class SandboxState:
     def __post_init__(self) -> None:
         if self.throttle is None:
             self.throttle = Throttle(rate=self.faults.rate_limit)
+
+    def performance(self) -> pa.Table:
+        """The ad numbers as reported right now (recent days still maturing)."""
+        return self.world.reported(self.now().date())

@@ -20,10 +20,30 @@ import numpy as np
 import pyarrow as pa
 
 from generator.sandbox.catalog import CLIENTS, AccountSpec, CampaignSpec, ClientSpec
+from generator.sandbox.journeys import Journeys, simulate_journeys
 
-__all__ = ["WORLD_START", "Ad", "World"]
+__all__ = ["MATURITY", "WORLD_START", "Ad", "World"]
 
 WORLD_START = date(2025, 7, 1)
+#: Share of a day's conversions the platforms have reported when the day is 0, 1, 2, ...
+#: days old; from 14 days on a day is final. Late conversions are why syncs re-read.
+MATURITY = (
+    0.55,
+    0.72,
+    0.83,
+    0.89,
+    0.92,
+    0.94,
+    0.955,
+    0.965,
+    0.975,
+    0.982,
+    0.988,
+    0.993,
+    0.996,
+    0.998,
+)
+_MATURING = ("click_conversions", "view_conversions", "secondary_actions")
 
 _WEEKLY = {  # Monday .. Sunday
     "ecommerce": (0.95, 0.93, 0.95, 1.0, 1.04, 1.1, 1.13),
@@ -66,6 +86,7 @@ class World:
 
     def __init__(self, seed: int = 7, end: date | None = None) -> None:
         self.seed = seed
+        self.start = WORLD_START
         self.end = end or date.today() - timedelta(days=1)
         if self.end < WORLD_START:
             raise ValueError(f"the world starts on {WORLD_START}; end {self.end} is before it")
@@ -96,6 +117,22 @@ class World:
     @cached_property
     def _ads_by_id(self) -> dict[str, Ad]:
         return {a.ad_id: a for a in self.ads}
+
+    @cached_property
+    def journeys(self) -> Journeys:
+        """Visitors' sessions and conversions on each client's site (see ``journeys``)."""
+        return simulate_journeys(self)
+
+    def reported(self, as_of: date) -> pa.Table:
+        """``performance`` as the platforms report it on ``as_of``: the last 14 days' conversions
+        (and their value) are still coming in, so re-reading them later gives more."""
+        if as_of not in self._reported:
+            self._reported[as_of] = _mature(self.performance, as_of)
+        return self._reported[as_of]
+
+    @cached_property
+    def _reported(self) -> dict[date, pa.Table]:
+        return {}
 
     @cached_property
     def performance(self) -> pa.Table:
@@ -344,3 +381,36 @@ def _to_table(slots: _Slots, chunks: list) -> pa.Table:
     for name, parts in columns.items():
         table[name] = pa.array(np.concatenate(parts).astype(np.int64))
     return pa.table(table)
+
+
+def _mature(final: pa.Table, as_of: date) -> pa.Table:
+    days = final["date"].to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    age = (np.datetime64(as_of, "D") - days).astype(np.int64)
+    young = np.flatnonzero(age < len(MATURITY))
+    share = np.array(MATURITY)[np.clip(age[young], 0, None)]
+    keys = [
+        f"{d}/{a}/{p}"
+        for d, a, p in zip(
+            days[young],
+            final["ad_id"].take(young).to_pylist(),
+            final["platform"].take(young).to_pylist(),
+            strict=True,
+        )
+    ]
+    out = final
+    for column in _MATURING:
+        values = final[column].to_numpy().copy()
+        # a fixed per-row offset makes the rounding unbiased and keeps restatements monotone
+        offset = np.array([_unit(f"{k}/{column}") for k in keys])
+        values[young] = np.floor(values[young] * share + offset).astype(np.int64)
+        out = out.set_column(out.schema.get_field_index(column), column, pa.array(values))
+    conversions = out["click_conversions"].to_numpy() + out["view_conversions"].to_numpy()
+    before = final["conversions"].to_numpy()
+    value = final["value_micros"].to_numpy()
+    value = np.where(before > 0, value * conversions // np.maximum(before, 1), value)
+    out = out.set_column(
+        out.schema.get_field_index("conversions"), "conversions", pa.array(conversions)
+    )
+    return out.set_column(
+        out.schema.get_field_index("value_micros"), "value_micros", pa.array(value)
+    )

@@ -1,8 +1,10 @@
+from datetime import UTC, datetime
+
 import httpx
 import pytest
 
 from generator.sandbox import DEMO_CREDENTIALS, Faults, create_app
-from generator.sandbox.credentials import GOOGLE_MANAGER_ID
+from generator.sandbox.google_ads import GOOGLE_MANAGER_ID
 
 CREDS = DEMO_CREDENTIALS["google_ads"]
 QUERY = (
@@ -15,7 +17,7 @@ QUERY = (
 @pytest.fixture
 def http(world):
     def make(faults=None):
-        app = create_app(world, faults)
+        app = create_app(world, faults, now=datetime(2026, 11, 24, 12, tzinfo=UTC))
         return httpx.AsyncClient(
             transport=httpx.ASGITransport(app), base_url="http://sbx/google_ads"
         )

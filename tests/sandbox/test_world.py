@@ -64,3 +64,53 @@ def test_lookups_and_bounds(world):
     assert world.ad(ad.ad_id) is ad
     with pytest.raises(ValueError, match="the world starts on"):
         World(end=date(2020, 1, 1))
+
+
+def test_journeys_cover_every_client_and_channel(world):
+    sessions, conversions = world.journeys.sessions, world.journeys.conversions
+    rows = sessions.to_pandas()
+    assert set(rows["client"]) == {"northwind", "brightline", "harbor"}
+    northwind = rows[rows["client"] == "northwind"]
+    assert {"google_ads", "facebook", "instagram", "organic_search", "direct", "email"} <= set(
+        northwind["channel"]
+    )
+    assert "amazon_ads" not in set(rows["channel"])  # Amazon ads do not send visitors to the site
+    paid = northwind[northwind["channel"] == "google_ads"]
+    assert paid["campaign_id"].notna().all() and (paid["medium"] == "cpc").all()
+    assert rows["timestamp"].max().date() <= world.end + timedelta(days=1)  # in UTC
+    converted = conversions.to_pandas()
+    assert converted["user_id"].isin(rows["user_id"]).all()
+    assert (converted[converted["client"] == "northwind"]["value_micros"] > 0).all()
+    assert (converted[converted["client"] == "harbor"]["event_name"] == "book_appointment").all()
+    rate = converted.groupby("client").size() / rows.groupby("client")["user_id"].nunique()
+    assert rate.between(0.01, 0.15).all()
+
+
+def test_journeys_do_not_depend_on_the_world_end(world):
+    shorter = World(end=date(2026, 7, 31))
+    day = date(2026, 7, 15)
+
+    def visitors(w):
+        s = w.journeys.sessions.to_pandas()
+        return sorted(s[s["user_id"].str.endswith(f".{_unix(day, 'America/Chicago')}")]["user_id"])
+
+    assert visitors(world) and visitors(world) == visitors(shorter)
+
+
+def _unix(day, zone):
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    return int(datetime.combine(day, time(0), ZoneInfo(zone)).timestamp())
+
+
+def test_recent_days_are_restated_upwards(world):
+    final = world.performance.to_pandas()
+    early = world.reported(date(2026, 11, 24)).to_pandas()
+    later = world.reported(date(2026, 11, 30)).to_pandas()
+    recent = final["date"] >= date(2026, 11, 10)
+    assert (early["conversions"] <= later["conversions"]).all()
+    assert (later["conversions"] <= final["conversions"]).all()
+    assert early.loc[recent, "conversions"].sum() < final.loc[recent, "conversions"].sum()
+    assert early.loc[~recent, "conversions"].equals(final.loc[~recent, "conversions"])
+    assert (early["value_micros"] <= final["value_micros"]).all()

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
+from generator.sandbox import assets
 from generator.sandbox.faults import Faults
 from generator.sandbox.registry import platform_modules
 from generator.sandbox.state import SandboxState
@@ -37,7 +38,7 @@ def create_app(
     if now is not None:
         state.now = lambda: now
     _ = state.world.performance  # simulate up front, not inside the first request
-    routes = [Route("/", _index)] + [
+    routes = [Route("/", _index), Mount("/cdn", routes=assets.routes())] + [
         Mount(f"/{name}", routes=module.routes()) for name, module in PLATFORMS.items()
     ]
     app = Starlette(routes=routes)

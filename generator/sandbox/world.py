@@ -6,7 +6,8 @@ weekly and annual seasonality, trends, budget changes, anomaly episodes, creativ
 one A/B pair per client. Each day's numbers come from a generator seeded by (seed, day), so a
 day's truth is the same whatever ``end`` is: a sandbox started tomorrow agrees with today's
 about every day both know. Numbers are integers in the account currency's micros, exactly as
-connectors must store them, so tests compare totals exactly.
+connectors must store them (whole cents, as platforms that report major-unit strings show
+them), so tests compare totals exactly.
 """
 
 from __future__ import annotations
@@ -113,6 +114,13 @@ class World:
 
     def ad(self, ad_id: str) -> Ad:
         return self._ads_by_id[ad_id]
+
+    def ad_by_creative(self, creative_id: str) -> Ad | None:
+        return self._ads_by_creative.get(creative_id)
+
+    @cached_property
+    def _ads_by_creative(self) -> dict[str, Ad]:
+        return {a.creative_id: a for a in self.ads}
 
     @cached_property
     def _ads_by_id(self) -> dict[str, Ad]:
@@ -310,7 +318,8 @@ def _simulate(world: World) -> pa.Table:
         spend_target = budget * share * delivery
         impressions = np.floor(spend_target / cpm * 1000 * np.exp(0.08 * z[1])).astype(np.int64)
         impressions[~active] = 0
-        spend = np.rint(impressions * cpm * 1000).astype(np.int64)  # micros: cpm / 1000 * 1e6
+        # whole cents, in micros, as platforms that report major units show them
+        spend = np.rint(impressions * cpm / 10).astype(np.int64) * 10_000
         fatigue = 0.55 + 0.45 * np.exp(-np.maximum(index - slots.created, 0) / 100)
         clicks = rng.binomial(impressions, np.clip(slots.ctr * fatigue, 0, 0.9))
         cvr = np.clip(slots.cvr * tracking, 0, 0.95)
@@ -318,7 +327,7 @@ def _simulate(world: World) -> pa.Table:
         view_conv = rng.binomial(impressions, slots.view_cvr * tracking)
         conversions = click_conv + view_conv
         noise = np.exp(0.3 * z[2] / np.sqrt(np.maximum(conversions, 1)))
-        value = np.rint(conversions * slots.aov * noise * 1e6).astype(np.int64)
+        value = np.rint(conversions * slots.aov * noise * 100).astype(np.int64) * 10_000
         secondary = rng.binomial(clicks, np.clip(cvr * slots.secondary_rate, 0, 0.95))
         keep = impressions > 0
         chunks.append(
@@ -407,7 +416,8 @@ def _mature(final: pa.Table, as_of: date) -> pa.Table:
     conversions = out["click_conversions"].to_numpy() + out["view_conversions"].to_numpy()
     before = final["conversions"].to_numpy()
     value = final["value_micros"].to_numpy()
-    value = np.where(before > 0, value * conversions // np.maximum(before, 1), value)
+    cents = value // 10_000 * conversions // np.maximum(before, 1)  # stays in whole cents
+    value = np.where(before > 0, cents * 10_000, value)
     out = out.set_column(
         out.schema.get_field_index("conversions"), "conversions", pa.array(conversions)
     )

@@ -226,19 +226,25 @@ async def _sync_account(
         if progress:
             progress.update(task, total=len(windows) + 1)
         for window in windows:
-            performance = await connector.fetch_performance(account_id, window.start, window.end)
-            actions = await connector.fetch_actions(account_id, window.start, window.end)
-            for dataset, table in (("ad_performance", performance), ("actions", actions)):
+            tables = {
+                d: await connector.fetch(d, account_id, window.start, window.end)
+                for d in connector.datasets
+            }
+            for dataset, table in tables.items():
                 await asyncio.to_thread(
                     lake.write_days, dataset, client.slug, source, account_id, window, table
                 )
             state = state.with_covered(window.start, window.end)
             await asyncio.to_thread(lake.state.put, state)  # committed after the data
-            rows, windows_done = rows + performance.num_rows, windows_done + 1
+            rows += next(iter(tables.values())).num_rows
+            windows_done += 1
             if progress:
                 progress.advance(task)
-        creatives = await connector.fetch_creatives(account_id)
-        await asyncio.to_thread(lake.merge, "creatives", client.slug, source, account_id, creatives)
+        if connector.has_creatives:
+            creatives = await connector.fetch_creatives(account_id)
+            await asyncio.to_thread(
+                lake.merge, "creatives", client.slug, source, account_id, creatives
+            )
         state = state.succeeded(connector.api_version, now)
         await asyncio.to_thread(lake.state.put, state)
         outcome = AccountSync(client.slug, source, account_id, "ok", windows_done, rows)

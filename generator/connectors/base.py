@@ -23,7 +23,16 @@ from generator.connectors.retry import RetryPolicy
 from generator.connectors.verdicts import Verdict
 from generator.errors import AuthFailed, ConnectorError
 
-__all__ = ["AccountInfo", "Connector"]
+__all__ = ["FETCHERS", "AccountInfo", "Connector"]
+
+#: dated canonical table -> the method that fetches it for an account and date range
+FETCHERS = {
+    "ad_performance": "fetch_performance",
+    "actions": "fetch_actions",
+    "site_funnel": "fetch_site_funnel",
+    "touchpoints": "fetch_touchpoints",
+    "conversions": "fetch_conversions",
+}
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,10 @@ class Connector:
     rate: ClassVar[float] = 5.0
     lookback_days: ClassVar[int] = 7
     credential_names: ClassVar[tuple[str, ...]] = ()
+    #: the dated canonical tables this connector fills, each by ``FETCHERS[table]``
+    datasets: ClassVar[tuple[str, ...]] = ("ad_performance", "actions")
+    #: whether ``fetch_creatives`` is offered
+    has_creatives: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -122,6 +135,14 @@ class Connector:
     async def fetch_creatives(self, account_id: str) -> pa.Table:
         """Current creatives, one row per version (``creatives`` schema)."""
         raise NotImplementedError
+
+    async def fetch(self, dataset: str, account_id: str, start: date, end: date) -> pa.Table:
+        """The dated ``dataset`` for one account and range (dispatches to ``FETCHERS``)."""
+        if dataset not in self.datasets:
+            raise ConnectorError(
+                f"{self.platform} does not provide {dataset}", platform=self.platform
+            )
+        return await getattr(self, FETCHERS[dataset])(account_id, start, end)
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -65,6 +65,10 @@ CREATIVE_FIELDS = {
     "headline": Col("_copy.headline"),
     "body": Col("_copy.body"),
     "version": Col("_copy.version", required=True),
+    "format": Col("_copy.format", required=True),
+    "asset_url": Col("_image.url"),
+    "width": Col("_image.widthPixels", "count"),
+    "height": Col("_image.heightPixels", "count"),
 }
 #: Google's ConversionActionCategory -> canonical action type.
 ACTION_TYPES = {
@@ -122,6 +126,12 @@ _SELECT_CREATIVES = (
     "ad_group_ad.ad.responsive_search_ad.descriptions",
     "ad_group_ad.ad.responsive_display_ad.headlines",
     "ad_group_ad.ad.responsive_display_ad.descriptions",
+    "ad_group_ad.ad.responsive_display_ad.marketing_images",
+)
+_IMAGE_ASSETS = (
+    "SELECT asset.resource_name, asset.image_asset.full_size.url, "
+    "asset.image_asset.full_size.width_pixels, asset.image_asset.full_size.height_pixels "
+    "FROM asset WHERE asset.type = 'IMAGE'"
 )
 _RETRY_DELAY = re.compile(r"^(\d+(?:\.\d+)?)s$")
 
@@ -261,17 +271,18 @@ class GoogleAds(Connector):
         rows = await self.search(
             account_id, f"SELECT {', '.join(_SELECT_CREATIVES)} FROM ad_group_ad"
         )
+        images = {}
+        if any(_marketing_image(r) for r in rows):
+            for asset in await self.search(account_id, _IMAGE_ASSETS):
+                images[asset["asset"]["resourceName"]] = asset["asset"]["imageAsset"]["fullSize"]
         for row in rows:
-            row["_copy"] = _ad_copy(row.get("adGroupAd", {}).get("ad", {}))
+            row["_image"] = images.get(_marketing_image(row) or "", {})
+            row["_copy"] = _ad_copy(row.get("adGroupAd", {}).get("ad", {}), row["_image"])
         return normalize(
             rows,
             CREATIVE_FIELDS,
             CREATIVES,
-            constants={
-                **self._constants(account_id),
-                "format": "text",
-                "first_seen": utc_now().date(),
-            },
+            constants={**self._constants(account_id), "first_seen": utc_now().date()},
             platform=self.platform,
             api_version=API_VERSION,
         )
@@ -324,8 +335,15 @@ def _retry_delay(error: dict[str, Any]) -> float | None:
     return None
 
 
-def _ad_copy(ad: dict[str, Any]) -> dict[str, str | None]:
-    """Headline and body text of a responsive ad, and a version id hashed from the content."""
+def _marketing_image(row: dict[str, Any]) -> str | None:
+    """The resource name of a display ad's first marketing image, if it has one."""
+    ad = row.get("adGroupAd", {}).get("ad", {})
+    images = ad.get("responsiveDisplayAd", {}).get("marketingImages") or []
+    return images[0].get("asset") if images else None
+
+
+def _ad_copy(ad: dict[str, Any], image: dict[str, Any]) -> dict[str, str | None]:
+    """Headline, body and format of a responsive ad, and a version id hashed from the content."""
     kind = "responsiveSearchAd" if "responsiveSearchAd" in ad else "responsiveDisplayAd"
     assets = ad.get(kind, {})
     texts = {
@@ -334,9 +352,17 @@ def _ad_copy(ad: dict[str, Any]) -> dict[str, str | None]:
     copy = {
         "headline": " | ".join(texts["headlines"]) or None,
         "body": " ".join(texts["descriptions"]) or None,
+        "format": "image" if image.get("url") else "text",
     }
     content = "\x1f".join(
-        str(x) for x in (ad.get("name"), copy["headline"], copy["body"], ad.get("finalUrls"))
+        str(x)
+        for x in (
+            ad.get("name"),
+            copy["headline"],
+            copy["body"],
+            ad.get("finalUrls"),
+            image.get("url"),
+        )
     )
     copy["version"] = hashlib.sha256(content.encode()).hexdigest()[:16]
     return copy

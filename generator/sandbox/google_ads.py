@@ -12,9 +12,7 @@ status or impressions (accepted, not applied); anything else is a QUERY_ERROR li
 from __future__ import annotations
 
 import json
-import re
 import uuid
-from datetime import date
 from typing import Any
 
 import pyarrow.compute as pc
@@ -22,7 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from generator.sandbox import gaql
+from generator.sandbox.assets import asset_kind, size_of
 from generator.sandbox.common import bearer, read_form
+from generator.sandbox.gaql import QueryError
 from generator.sandbox.state import SandboxState
 from generator.sandbox.world import Ad
 
@@ -103,6 +104,14 @@ FIELDS: dict[str, tuple[str, Any]] = {
         "attr",
         lambda ad: [{"text": ad.body}] if _ad_type(ad) != "RESPONSIVE_SEARCH_AD" else None,
     ),
+    "ad_group_ad.ad.responsive_display_ad.marketing_images": (
+        "attr",
+        lambda ad: (
+            [{"asset": f"customers/{ad.account.account_id}/assets/{ad.creative_id}"}]
+            if asset_kind(ad) != "none"
+            else None
+        ),
+    ),
     "metrics.impressions": ("metric", ("impressions", "int64")),
     "metrics.clicks": ("metric", ("clicks", "int64")),
     "metrics.cost_micros": ("metric", ("spend_micros", "int64")),
@@ -119,32 +128,20 @@ _CATEGORIES = {
     "signup": "SIGNUP",
     "contact": "CONTACT",
 }
+_ASSET_FIELDS = (
+    "asset.resource_name",
+    "asset.id",
+    "asset.type",
+    "asset.image_asset.full_size.url",
+    "asset.image_asset.full_size.width_pixels",
+    "asset.image_asset.full_size.height_pixels",
+)
 _CUSTOMER_FIELDS = (
     "customer.id",
     "customer.descriptive_name",
     "customer.currency_code",
     "customer.time_zone",
 )
-
-_QUERY = re.compile(
-    r"^\s*SELECT\s+(?P<fields>.+?)\s+FROM\s+(?P<resource>\w+)"
-    r"(?:\s+WHERE\s+(?P<where>.+?))?(?:\s+ORDER\s+BY\s+.+?)?(?:\s+LIMIT\s+\d+)?\s*$",
-    re.IGNORECASE | re.DOTALL,
-)
-_DATE_COND = re.compile(
-    r"segments\.date\s*(?:BETWEEN\s*'(?P<lo>[\d-]+)'\s*AND\s*'(?P<hi>[\d-]+)'"
-    r"|(?P<op>>=|<=|=)\s*'(?P<day>[\d-]+)')",
-    re.IGNORECASE,
-)
-_IGNORED_COND = re.compile(
-    r"^(?:(?:campaign|ad_group|ad_group_ad)\.status\s*(?:!=|=|IN|NOT IN)\s*.+"
-    r"|metrics\.impressions\s*>\s*0)$",
-    re.IGNORECASE,
-)
-
-
-class _QueryError(ValueError):
-    pass
 
 
 def routes() -> list[Route]:
@@ -197,10 +194,11 @@ async def _search_stream(request: Request) -> Response:
         return problem
     try:
         body = await request.json()
-        rows = _run(state, request.path_params["customer_id"], str(body["query"]))
-    except (_QueryError, KeyError, TypeError, ValueError) as exc:
+        origin = f"{request.url.scheme}://{request.url.netloc}"
+        rows = _run(state, request.path_params["customer_id"], str(body["query"]), origin)
+    except (QueryError, KeyError, TypeError, ValueError) as exc:
         return _error(400, f"Error in query: {exc}", version, {"queryError": "BAD_VALUE"})
-    field_mask = ",".join(_fields(str(body["query"])))
+    field_mask = ",".join(gaql.fields(str(body["query"])))
     batches = [
         {"results": rows[i : i + BATCH_ROWS], "fieldMask": field_mask, "requestId": _rid()}
         for i in range(0, len(rows), BATCH_ROWS)
@@ -269,31 +267,25 @@ def _check_access(request: Request, state: SandboxState, version: str) -> Respon
     return None
 
 
-def _fields(query: str) -> list[str]:
-    match = _QUERY.match(query)
-    if not match:
-        raise _QueryError("expected SELECT ... FROM ... [WHERE ...]")
-    return [f.strip() for f in match.group("fields").split(",") if f.strip()]
-
-
-def _run(state: SandboxState, customer: str, query: str) -> list[dict]:
-    fields = _fields(query)
-    match = _QUERY.match(query)
-    resource = match.group("resource").lower()
+def _run(state: SandboxState, customer: str, query: str, origin: str) -> list[dict]:
+    fields = gaql.fields(query)
+    resource = gaql.resource(query)
     if resource == "customer":
         return _customer(state, customer, fields)
+    if resource == "asset":
+        return _image_assets(state, customer, fields, origin)
     if resource != "ad_group_ad":
-        raise _QueryError(f"resource {match.group('resource')!r} is not served by the sandbox")
+        raise QueryError(f"resource {resource!r} is not served by the sandbox")
     unknown = [f for f in fields if f not in FIELDS]
     if unknown:
-        raise _QueryError(f"Unrecognized field in the query: '{unknown[0]}'.")
-    lo, hi = _date_range(match.group("where") or "")
+        raise QueryError(f"Unrecognized field in the query: '{unknown[0]}'.")
+    lo, hi = gaql.date_range(gaql.where(query))
     ads = {ad.ad_id: ad for ad in state.world.ads_of("google_ads", customer)}
     metric_fields = [f for f in fields if FIELDS[f][0] == "metric"]
     if not metric_fields and "segments.date" not in fields:
         return [_row(fields, ad, None) for ad in ads.values()]
     if (lo is None or hi is None) and metric_fields:
-        raise _QueryError("metrics need a finite segments.date range in the WHERE clause")
+        raise QueryError("metrics need a finite segments.date range in the WHERE clause")
     truth = state.performance()
     mask = pc.and_(pc.equal(truth["source"], "google_ads"), pc.equal(truth["account_id"], customer))
     mask = pc.and_(
@@ -310,9 +302,34 @@ def _run(state: SandboxState, customer: str, query: str) -> list[dict]:
 def _customer(state: SandboxState, customer: str, fields: list[str]) -> list[dict]:
     unknown = [f for f in fields if f not in _CUSTOMER_FIELDS]
     if unknown:
-        raise _QueryError(f"Unrecognized field in the query: '{unknown[0]}'.")
+        raise QueryError(f"Unrecognized field in the query: '{unknown[0]}'.")
     ads = state.world.ads_of("google_ads", customer)
     return [_row(fields, ads[0], None)] if ads else []
+
+
+def _image_assets(state: SandboxState, customer: str, fields: list[str], origin: str) -> list[dict]:
+    """Image assets of the account's display ads (one per creative), in Google's shape."""
+    unknown = [f for f in fields if f not in _ASSET_FIELDS]
+    if unknown:
+        raise QueryError(f"Unrecognized field in the query: '{unknown[0]}'.")
+    rows = []
+    for ad in state.world.ads_of("google_ads", customer):
+        if asset_kind(ad) == "none":
+            continue
+        width, height = size_of(ad)
+        values = {
+            "asset.resource_name": f"customers/{customer}/assets/{ad.creative_id}",
+            "asset.id": ad.creative_id,
+            "asset.type": "IMAGE",
+            "asset.image_asset.full_size.url": f"{origin}/cdn/{ad.creative_id}.png",
+            "asset.image_asset.full_size.width_pixels": str(width),
+            "asset.image_asset.full_size.height_pixels": str(height),
+        }
+        row: dict[str, Any] = {}
+        for name in fields:
+            _put(row, name, values[name])
+        rows.append(row)
+    return rows
 
 
 def _by_category(records: list[dict], ads: dict[str, Ad]) -> list[dict]:
@@ -336,33 +353,6 @@ def _by_category(records: list[dict], ads: dict[str, Ad]) -> list[dict]:
                 "all_value_micros": 0,
             }
         )
-    return out
-
-
-def _date_range(where: str) -> tuple[date | None, date | None]:
-    lo = hi = None
-    for cond in _split_conditions(where):
-        match = _DATE_COND.fullmatch(cond.strip())
-        if match and match.group("lo"):
-            lo, hi = date.fromisoformat(match.group("lo")), date.fromisoformat(match.group("hi"))
-        elif match:
-            day = date.fromisoformat(match.group("day"))
-            op = match.group("op")
-            lo = day if op in (">=", "=") else lo
-            hi = day if op in ("<=", "=") else hi
-        elif not _IGNORED_COND.match(cond.strip()):
-            raise _QueryError(f"condition {cond.strip()!r} is not supported by the sandbox")
-    return lo, hi
-
-
-def _split_conditions(where: str) -> list[str]:
-    """Split on AND, keeping ``BETWEEN x AND y`` together."""
-    parts, out = re.split(r"\s+AND\s+", where.strip(), flags=re.IGNORECASE) if where else [], []
-    for part in parts:
-        if out and re.search(r"BETWEEN\s*'[\d-]+'\s*$", out[-1], re.IGNORECASE):
-            out[-1] = f"{out[-1]} AND {part}"
-        else:
-            out.append(part)
     return out
 
 

@@ -109,11 +109,14 @@ async def test_actions_map_categories_to_canonical_types():
     )
 
 
-async def test_creatives_carry_copy_and_a_content_version():
+async def test_creatives_carry_copy_images_and_a_content_version():
     replay = Replay(
         {
             "/token": [fixture("google_ads", "token.json")],
-            STREAM: [fixture("google_ads", "search_stream_creatives.json")],
+            STREAM: [
+                fixture("google_ads", "search_stream_creatives.json"),
+                fixture("google_ads", "search_stream_image_assets.json"),
+            ],
         }
     )
     async with connector(replay) as c:
@@ -122,8 +125,13 @@ async def test_creatives_carry_copy_and_a_content_version():
     assert search["headline"] == "Wetterfeste Jacken | Kostenloser Versand"
     assert search["body"] == "Jetzt <script>alert(1)</script> bestellen."
     assert search["landing_url"] == "https://acme.example/jackets"
+    assert search["format"] == "text" and search["asset_url"] is None
     assert display["headline"] == "Winter sale" and display["name"] is None
+    assert display["format"] == "image"
+    assert display["asset_url"] == "https://tpc.googlesyndication.com/simgad/1234567890"
+    assert (display["width"], display["height"]) == (1200, 628)
     assert len(search["version"]) == 16 and search["version"] != display["version"]
+    assert "FROM asset" in json.loads(replay.to(STREAM)[1].content)["query"]
 
 
 async def test_account_info():

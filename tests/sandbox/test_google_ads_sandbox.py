@@ -190,3 +190,35 @@ async def test_entity_and_customer_queries(http):
     ids = [r["adGroupAd"]["ad"]["id"] for r in summed.json()[0]["results"]]
     assert len(ids) == len(set(ids))
     assert root.json()["requests"]["google_ads"] == 4
+
+
+async def test_display_ads_reference_image_assets(http):
+    async with http() as client:
+        access = await token(client)
+        ads = await search(
+            client,
+            access,
+            "SELECT ad_group_ad.ad.id, ad_group_ad.ad.responsive_display_ad.marketing_images "
+            "FROM ad_group_ad",
+        )
+        assets = await search(
+            client,
+            access,
+            "SELECT asset.resource_name, asset.image_asset.full_size.url, "
+            "asset.image_asset.full_size.width_pixels FROM asset WHERE asset.type = 'IMAGE'",
+        )
+        bad = await search(client, access, "SELECT asset.nope FROM asset")
+    referenced = {
+        image["asset"]
+        for row in ads.json()[0]["results"]
+        for image in row["adGroupAd"]["ad"]
+        .get("responsiveDisplayAd", {})
+        .get("marketingImages", [])
+    }
+    listed = {
+        r["asset"]["resourceName"]: r["asset"]["imageAsset"] for r in assets.json()[0]["results"]
+    }
+    assert referenced and referenced == set(listed)
+    first = next(iter(listed.values()))["fullSize"]
+    assert first["url"].startswith("http://sbx/cdn/") and first["widthPixels"] == "1200"
+    assert bad.status_code == 400

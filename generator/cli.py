@@ -139,16 +139,16 @@ def sync(
             last_complete_month(datetime.now(UTC).date()), agency.history_months
         )
         with _progress() as progress:
+            options = {
+                "start": start,
+                "full": full,
+                "progress": progress,
+                "assets": workspace.assets,
+            }
             if sandbox:
-                outcome = pipeline.sync_sandbox(
-                    clients, workspace.lake, start=start, full=full, progress=progress
-                )
+                outcome = pipeline.sync_sandbox(clients, workspace.lake, **options)
             else:
-                outcome = asyncio.run(
-                    pipeline.sync(
-                        clients, workspace.lake, start=start, full=full, progress=progress
-                    )
-                )
+                outcome = asyncio.run(pipeline.sync(clients, workspace.lake, **options))
     except ReportError as exc:
         _fail(exc)
     _print_sync(outcome)
@@ -219,6 +219,8 @@ def _print_sync(outcome: list[pipeline.AccountSync]) -> None:
         table.add_row(r.client, r.source, r.account_id, status, str(r.windows), f"{r.rows:,}")
     console.print(table)
     for r in outcome:
+        for note in r.notes:
+            console.print(f"[dim]note[/] {r.client} {r.source}: {escape(note)}", highlight=False)
         if r.message:
             colour = colours[r.status]
             console.print(

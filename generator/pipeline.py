@@ -39,6 +39,7 @@ from generator.connectors import (
     last_complete_day,
     sync_windows,
 )
+from generator.creatives import AssetStore, retrieve_assets
 from generator.errors import PlatformUnavailable, RateLimited, ReportError
 from generator.lake import AccountState, Lake
 from generator.metrics import KPIS
@@ -71,6 +72,10 @@ class Workspace:
     def lake(self) -> Lake:
         return Lake(self.out / "lake")
 
+    @property
+    def assets(self) -> AssetStore:
+        return AssetStore(self.out / "assets")
+
     def results(self, client: str, period: Period) -> Path:
         return self.out / "results" / client / period.label
 
@@ -90,6 +95,7 @@ class AccountSync:
     rows: int = 0
     requests: int = 0
     message: str = ""
+    notes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -121,12 +127,14 @@ async def sync(
     full: bool = False,
     progress: Progress | None = None,
     policy: RetryPolicy | None = None,
+    assets: AssetStore | None = None,
 ) -> list[AccountSync]:
     """Fetch every configured account from ``start`` to yesterday, concurrently.
 
     Platforms run side by side; accounts sharing credentials share one connector. A platform
     that stays down or rate limited past its bounds marks its accounts stale and the others
-    finish. ``endpoints`` maps a connector name to a base URL (the sandbox).
+    finish. ``endpoints`` maps a connector name to a base URL (the sandbox). With ``assets``,
+    creatives' images are downloaded into that store.
     """
     now = now or datetime.now(UTC)
     results: list[AccountSync] = []
@@ -174,6 +182,7 @@ async def sync(
                 base_url=(endpoints or {}).get(g.source),
                 transport=transport,
                 policy=policy,
+                assets=assets,
             )
             for g in groups.values()
         )
@@ -181,7 +190,9 @@ async def sync(
     return results + [r for group in outcomes for r in group]
 
 
-async def _sync_group(group: _Group, lake: Lake, *, base_url, transport, policy, **options):
+async def _sync_group(
+    group: _Group, lake: Lake, *, base_url, transport, policy, **options
+) -> list[AccountSync]:
     async with get_connector(
         group.source, group.credentials, base_url=base_url, transport=transport, policy=policy
     ) as connector:
@@ -205,6 +216,7 @@ async def _sync_account(
     now: datetime,
     full: bool,
     progress: Progress | None,
+    assets: AssetStore | None,
 ) -> AccountSync:
     source, account_id = account.platform, account.account_id
     state = lake.state.get(client.slug, source, account_id)
@@ -240,14 +252,19 @@ async def _sync_account(
             windows_done += 1
             if progress:
                 progress.advance(task)
+        notes: list[str] = []
         if connector.has_creatives:
             creatives = await connector.fetch_creatives(account_id)
+            if assets is not None:
+                creatives, notes = await retrieve_assets(creatives, assets, connector.http)
             await asyncio.to_thread(
                 lake.merge, "creatives", client.slug, source, account_id, creatives
             )
         state = state.succeeded(connector.api_version, now)
         await asyncio.to_thread(lake.state.put, state)
-        outcome = AccountSync(client.slug, source, account_id, "ok", windows_done, rows)
+        outcome = AccountSync(
+            client.slug, source, account_id, "ok", windows_done, rows, notes=tuple(notes)
+        )
     except ReportError as exc:
         status = "stale" if isinstance(exc, PlatformUnavailable | RateLimited) else "failed"
         await asyncio.to_thread(lake.state.put, state.failed(status, str(exc), now))
@@ -335,6 +352,7 @@ def sync_sandbox(
     now: datetime | None = None,
     full: bool = False,
     progress: Progress | None = None,
+    assets: AssetStore | None = None,
 ) -> list[AccountSync]:
     """``sync`` against the built-in sandbox, started on 127.0.0.1 for the duration."""
     from generator.sandbox import DEMO_ENVIRONMENT, PLATFORMS, World, create_app, serve
@@ -353,6 +371,7 @@ def sync_sandbox(
                 now=now,
                 full=full,
                 progress=progress,
+                assets=assets,
             )
         )
 
@@ -366,7 +385,9 @@ def run_demo(
     agency, clients = load_agency(content), load_clients(content)
     period = last_complete_month(now.date())
     start = history_start(period, agency.history_months)
-    outcome = sync_sandbox(clients, workspace.lake, start=start, now=now, progress=progress)
+    outcome = sync_sandbox(
+        clients, workspace.lake, start=start, now=now, progress=progress, assets=workspace.assets
+    )
     rates = load_rates(content, agency)
     sites = {}
     for client in clients:

@@ -12,6 +12,7 @@ from generator import pipeline
 from generator.config import load_agency, load_client, load_clients
 from generator.connectors import RetryPolicy
 from generator.connectors.google_ads import GoogleAds
+from generator.creatives import AssetStore
 from generator.lake import Lake
 from generator.periods import Period
 from generator.sandbox import DEMO_ENVIRONMENT, Faults, create_app
@@ -65,8 +66,16 @@ def stored(lake, account_id):
 
 def test_a_sync_with_faults_stores_exactly_the_worlds_numbers(world, content, tmp_path):
     lake = Lake(tmp_path / "lake")
-    outcome = run_sync(world, lake, load_clients(content), Faults.chaos(slow_seconds=0.001))
+    store = AssetStore(tmp_path / "assets")
+    outcome = run_sync(
+        world, lake, load_clients(content), Faults.chaos(slow_seconds=0.001), assets=store
+    )
     assert {o.status for o in outcome} == {"ok"}, outcome
+    images = lake.query("SELECT asset_url, asset_sha256 FROM creatives WHERE format = 'image'")
+    stored_images = [r for r in images.to_pylist() if r["asset_sha256"]]
+    assert stored_images and all(store.has(r["asset_sha256"], ".png") for r in stored_images)
+    notes = [n for o in outcome for n in o.notes]
+    assert len(stored_images) + len(notes) == images.num_rows  # every image stored or explained
     for account_id in ("4829103756", "5930214867", "7361928450", "2184736590"):
         assert stored(lake, account_id) == truth(world, account_id)
     dupes = lake.query(

@@ -146,6 +146,11 @@ class Connector:
 
     # -- lifecycle -------------------------------------------------------------------------
 
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The connector's HTTP client without credentials (for public asset URLs)."""
+        return self._http
+
     async def aclose(self) -> None:
         await self._http.aclose()
 

@@ -21,6 +21,7 @@ from rich.table import Table
 from generator import pipeline
 from generator.config import load_agency, load_clients, validate_content
 from generator.connectors import redact
+from generator.connectors.tokens import TokenStore
 from generator.errors import ReportError
 from generator.periods import Period, last_complete_month
 from generator.site.resources import demo_content
@@ -148,7 +149,9 @@ def sync(
             if sandbox:
                 outcome = pipeline.sync_sandbox(clients, workspace.lake, **options)
             else:
-                outcome = asyncio.run(pipeline.sync(clients, workspace.lake, **options))
+                outcome = asyncio.run(
+                    pipeline.sync(clients, workspace.lake, tokens=TokenStore(), **options)
+                )
     except ReportError as exc:
         _fail(exc)
     _print_sync(outcome)

@@ -39,6 +39,7 @@ from generator.connectors import (
     last_complete_day,
     sync_windows,
 )
+from generator.connectors.tokens import TokenStore
 from generator.creatives import AssetStore, retrieve_assets
 from generator.errors import PlatformUnavailable, RateLimited, ReportError
 from generator.lake import AccountState, Lake
@@ -107,6 +108,27 @@ class _Group:
     accounts: list[tuple[Client, AccountConfig]] = field(default_factory=list)
 
 
+def _current_tokens(
+    platform: str, credentials: dict[str, str], tokens: TokenStore | None
+) -> dict[str, str]:
+    """Credentials with the newest refresh token a previous run was handed, if any."""
+    if tokens is None or "refresh_token" not in credentials:
+        return credentials
+    original = credentials["refresh_token"]
+    return {
+        **credentials,
+        "refresh_token": tokens.current(platform, original),
+        "_original_refresh_token": original,
+    }
+
+
+def _rotation_keeper(group: _Group, tokens: TokenStore | None):
+    original = group.credentials.get("_original_refresh_token")
+    if tokens is None or original is None:
+        return None
+    return lambda newest: tokens.rotated(group.source, original, newest)
+
+
 def history_start(period: Period, months: int) -> date:
     """First day of the month ``months - 1`` months before ``period``'s last month."""
     month = Period.month(period.months()[-1])
@@ -128,13 +150,15 @@ async def sync(
     progress: Progress | None = None,
     policy: RetryPolicy | None = None,
     assets: AssetStore | None = None,
+    tokens: TokenStore | None = None,
 ) -> list[AccountSync]:
     """Fetch every configured account from ``start`` to yesterday, concurrently.
 
     Platforms run side by side; accounts sharing credentials share one connector. A platform
     that stays down or rate limited past its bounds marks its accounts stale and the others
     finish. ``endpoints`` maps a connector name to a base URL (the sandbox). With ``assets``,
-    creatives' images are downloaded into that store.
+    creatives' images are downloaded into that store; with ``tokens``, refresh tokens that a
+    platform rotates are kept there for the next run.
     """
     now = now or datetime.now(UTC)
     results: list[AccountSync] = []
@@ -166,6 +190,7 @@ async def sync(
                     )
                 )
                 continue
+            credentials = _current_tokens(account.platform, credentials, tokens)
             key = (account.platform, tuple(sorted(credentials.items())))
             groups.setdefault(key, _Group(account.platform, credentials)).accounts.append(
                 (client, account)
@@ -183,6 +208,7 @@ async def sync(
                 transport=transport,
                 policy=policy,
                 assets=assets,
+                tokens=tokens,
             )
             for g in groups.values()
         )
@@ -191,10 +217,15 @@ async def sync(
 
 
 async def _sync_group(
-    group: _Group, lake: Lake, *, base_url, transport, policy, **options
+    group: _Group, lake: Lake, *, base_url, transport, policy, tokens, **options
 ) -> list[AccountSync]:
     async with get_connector(
-        group.source, group.credentials, base_url=base_url, transport=transport, policy=policy
+        group.source,
+        group.credentials,
+        base_url=base_url,
+        transport=transport,
+        policy=policy,
+        on_rotate=_rotation_keeper(group, tokens),
     ) as connector:
         outcomes = await asyncio.gather(
             *(
@@ -218,66 +249,101 @@ async def _sync_account(
     progress: Progress | None,
     assets: AssetStore | None,
 ) -> AccountSync:
-    source, account_id = account.platform, account.account_id
-    state = lake.state.get(client.slug, source, account_id)
-    task = (
-        progress.add_task(f"{client.slug} · {source} {account_id}", total=None)
-        if progress
-        else None
-    )
-    rows = windows_done = 0
+    label = f"{client.slug} · {account.platform} {account.account_id}"
+    task = progress.add_task(label, total=None) if progress else None
+    state = lake.state.get(client.slug, account.platform, account.account_id)
+    done = {"windows": 0, "rows": 0}
     try:
-        info = await connector.account_info(account_id)
-        end = last_complete_day(info.timezone, now)
-        lookback = (
-            account.lookback_days
-            if account.lookback_days is not None
-            else (connector.lookback_days)
+        state = await _sync_windows(
+            connector,
+            client,
+            account,
+            lake,
+            state,
+            done,
+            start=start,
+            now=now,
+            full=full,
+            progress=progress,
+            task=task,
         )
-        windows = sync_windows(state, start=start, end=end, lookback_days=lookback, full=full)
-        if progress:
-            progress.update(task, total=len(windows) + 1)
-        for window in windows:
-            tables = {
-                d: await connector.fetch(d, account_id, window.start, window.end)
-                for d in connector.datasets
-            }
-            for dataset, table in tables.items():
-                await asyncio.to_thread(
-                    lake.write_days, dataset, client.slug, source, account_id, window, table
-                )
-            state = state.with_covered(window.start, window.end)
-            await asyncio.to_thread(lake.state.put, state)  # committed after the data
-            rows += next(iter(tables.values())).num_rows
-            windows_done += 1
-            if progress:
-                progress.advance(task)
-        notes: list[str] = []
-        if connector.has_creatives:
-            creatives = await connector.fetch_creatives(account_id)
-            if assets is not None:
-                creatives, notes = await retrieve_assets(creatives, assets, connector.http)
-            await asyncio.to_thread(
-                lake.merge, "creatives", client.slug, source, account_id, creatives
-            )
-        state = state.succeeded(connector.api_version, now)
-        await asyncio.to_thread(lake.state.put, state)
+        notes = await _sync_creatives(connector, client, account, lake, assets)
+        await asyncio.to_thread(lake.state.put, state.succeeded(connector.api_version, now))
         outcome = AccountSync(
-            client.slug, source, account_id, "ok", windows_done, rows, notes=tuple(notes)
+            client.slug,
+            account.platform,
+            account.account_id,
+            "ok",
+            done["windows"],
+            done["rows"],
+            notes=tuple(notes),
         )
     except ReportError as exc:
         status = "stale" if isinstance(exc, PlatformUnavailable | RateLimited) else "failed"
-        await asyncio.to_thread(lake.state.put, state.failed(status, str(exc), now))
+        latest = lake.state.get(client.slug, account.platform, account.account_id)
+        await asyncio.to_thread(lake.state.put, latest.failed(status, str(exc), now))
         outcome = AccountSync(
-            client.slug, source, account_id, status, windows_done, rows, message=str(exc)
+            client.slug,
+            account.platform,
+            account.account_id,
+            status,
+            done["windows"],
+            done["rows"],
+            message=str(exc),
         )
     if progress:
-        progress.update(
-            task,
-            completed=progress.tasks[task].total or 1,
-            description=f"{client.slug} · {source} {account_id} [{outcome.status}]",
-        )
+        total = progress.tasks[task].total or 1
+        progress.update(task, completed=total, description=f"{label} [{outcome.status}]")
     return outcome
+
+
+async def _sync_windows(
+    connector, client, account, lake, state, done, *, start, now, full, progress, task
+) -> AccountState:
+    """Fetch and store each missing or re-read window; the state is committed after each."""
+    info = await connector.account_info(account.account_id)
+    lookback = account.lookback_days
+    lookback = connector.lookback_days if lookback is None else lookback
+    end = last_complete_day(info.timezone, now)
+    windows = sync_windows(state, start=start, end=end, lookback_days=lookback, full=full)
+    if progress:
+        progress.update(task, total=len(windows) + 1)
+    for window in windows:
+        tables = {
+            d: await connector.fetch(d, account.account_id, window.start, window.end)
+            for d in connector.datasets
+        }
+        for dataset, table in tables.items():
+            await asyncio.to_thread(
+                lake.write_days,
+                dataset,
+                client.slug,
+                account.platform,
+                account.account_id,
+                window,
+                table,
+            )
+        state = state.with_covered(window.start, window.end)
+        await asyncio.to_thread(lake.state.put, state)  # committed after the data
+        done["rows"] += next(iter(tables.values())).num_rows
+        done["windows"] += 1
+        if progress:
+            progress.advance(task)
+    return state
+
+
+async def _sync_creatives(connector, client, account, lake, assets) -> list[str]:
+    """Store the account's creatives (and their images); returns notes on missing assets."""
+    if not connector.has_creatives:
+        return []
+    creatives = await connector.fetch_creatives(account.account_id)
+    notes: list[str] = []
+    if assets is not None:
+        creatives, notes = await retrieve_assets(creatives, assets, connector.http)
+    await asyncio.to_thread(
+        lake.merge, "creatives", client.slug, account.platform, account.account_id, creatives
+    )
+    return notes
 
 
 def analyze(

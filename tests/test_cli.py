@@ -136,3 +136,26 @@ def test_the_example_script(tmp_path, capsys):
     sites = module["main"](tmp_path)
     assert set(sites) == {"northwind", "brightline", "harbor"}
     assert "Harbor Dental Group:" in capsys.readouterr().out
+
+
+def test_verbose_logs_never_show_a_secret(tmp_path, content):
+    result = runner.invoke(
+        app,
+        [
+            "sync",
+            "--sandbox",
+            "-v",
+            "--client",
+            "northwind",
+            "--out",
+            str(tmp_path),
+            "--content",
+            str(content),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "HTTP Request" in result.output  # the verbose log really ran
+    for values in DEMO_CREDENTIALS.values():
+        for name, secret in values.items():
+            if any(w in name for w in ("token", "secret", "key")):
+                assert secret not in result.output, name

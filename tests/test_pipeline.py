@@ -206,3 +206,16 @@ def test_a_broken_rate_table(content):
     assert pipeline.load_rates(content, load_agency(content)).rates("USD", "USD", [1]).tolist() == [
         1
     ]
+
+
+def test_rotated_refresh_tokens_are_used_next_time(tmp_path):
+    from generator.connectors.tokens import TokenStore
+
+    store = TokenStore(tmp_path / "tokens.json")
+    credentials = {"client_id": "c", "refresh_token": "first"}
+    assert pipeline._current_tokens("linkedin", credentials, None) is credentials
+    current = pipeline._current_tokens("linkedin", credentials, store)
+    group = pipeline._Group("linkedin", current)
+    pipeline._rotation_keeper(group, store)("second")
+    assert pipeline._current_tokens("linkedin", credentials, store)["refresh_token"] == "second"
+    assert pipeline._rotation_keeper(pipeline._Group("x", {}), store) is None

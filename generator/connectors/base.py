@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from generator.connectors.auth import Authenticator, NoAuth
 from generator.connectors.http import ApiClient
+from generator.connectors.redact import register_secret
 from generator.connectors.retry import RetryPolicy
 from generator.connectors.verdicts import Verdict
 from generator.errors import AuthFailed, ConnectorError
@@ -84,6 +85,9 @@ class Connector:
                 platform=self.platform,
             )
         self.credentials = dict(credentials)
+        for name, value in self.credentials.items():
+            if any(word in name.lower() for word in ("token", "secret", "password", "key")):
+                register_secret(value)
         self.base_url = base_url.rstrip("/") if base_url else None
         self.on_rotate = on_rotate
         self._http = httpx.AsyncClient(

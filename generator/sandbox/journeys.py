@@ -161,8 +161,53 @@ def _visitors(rng, client: ClientSpec, plan: _ChannelPlan, day, start: datetime,
         "timestamp": at[won],
         "conversion_id": np.char.add(users[won].astype(str), "-1").astype(object),
         "event_name": np.full(int(won.sum()), FUNNELS[client.profile][-1], dtype=object),
-        "value_micros": np.rint(values[won] * 1e6).astype(np.int64),
+        "value_micros": np.rint(values[won] * 100).astype(np.int64) * 10_000,
         "currency": np.full(int(won.sum()), client.currency, dtype=object),
+    }
+    if client.profile == "ecommerce":
+        more = _repeat_purchases(rng, plan, users[won], at[won], limit, client)
+        sessions = {k: np.concatenate([v, more[0][k]]) for k, v in sessions.items()}
+        conversions = {k: np.concatenate([v, more[1][k]]) for k, v in conversions.items()}
+    return sessions, conversions
+
+
+def _repeat_purchases(rng, plan: _ChannelPlan, users, first, limit, client: ClientSpec):
+    """Customers come back and buy again (a BG/NBD-like process: each has a purchase rate
+    and a chance to drop out after every purchase), arriving by email, direct or search."""
+    n, most = len(users), 6
+    rate = rng.gamma(0.9, 1 / 110, n)  # purchases per day while alive
+    dropout = rng.beta(1.2, 3.0, n)
+    gaps = rng.exponential(1 / np.maximum(rate, 1e-6)[:, None], (n, most)) * 86_400
+    alive = np.cumprod(rng.random((n, most)) > dropout[:, None], axis=1).astype(bool)
+    when = first[:, None] + (np.cumsum(gaps, axis=1) * 1e6).astype("timedelta64[us]")
+    ok = alive & (when < limit)
+    who, k = np.nonzero(ok)
+    at = when[who, k]
+    visit = at - (rng.uniform(120, 2400, len(at)) * 1e6).astype("timedelta64[us]")
+    back = np.array([plan.names.index(c) for c in ("email", "direct", "organic_search")])
+    channel = back[rng.choice(3, size=len(at), p=(0.4, 0.35, 0.25))]
+    count = len(at)
+    sessions = {
+        "client": np.full(count, client.slug, dtype=object),
+        "user_id": users[who],
+        "timestamp": visit,
+        "channel": np.array(plan.names, dtype=object)[channel],
+        "campaign_id": np.full(count, None, dtype=object),
+        "campaign_name": np.array(
+            [_UNPAID_CAMPAIGNS[plan.names[c]] for c in channel], dtype=object
+        ),
+        "steps": np.full(count, len(FUNNELS[client.profile]), dtype=np.int8),
+    }
+    values = rng.lognormal(np.log(84), 0.45, count)
+    ids = [f"{u}-{j + 2}" for u, j in zip(users[who], k, strict=True)]
+    conversions = {
+        "client": np.full(count, client.slug, dtype=object),
+        "user_id": users[who],
+        "timestamp": at,
+        "conversion_id": np.array(ids, dtype=object),
+        "event_name": np.full(count, FUNNELS[client.profile][-1], dtype=object),
+        "value_micros": np.rint(values * 100).astype(np.int64) * 10_000,
+        "currency": np.full(count, client.currency, dtype=object),
     }
     return sessions, conversions
 

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -163,28 +163,40 @@ def build(
     out: OutOpt = Path("build"),
     content: ContentOpt = None,
     client: Annotated[str | None, typer.Option(help="Only this client (slug).")] = None,
+    all_clients: Annotated[bool, typer.Option("--all", help="Every client (the default).")] = False,
     period: Annotated[
-        str | None, typer.Option(help="Month YYYY-MM [default: last complete month].")
+        str | None, typer.Option(help="Month YYYY-MM [default: the last complete month].")
     ] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day YYYY-MM-DD.")] = None,
+    jobs: Annotated[int, typer.Option(min=1, help="Clients built in parallel.")] = 1,
 ) -> None:
     """Analyse the lake and build each client's report site for a period."""
     folder = _content(content)
+    chosen = _period(period, start, end)
+    if client and all_clients:
+        raise typer.BadParameter("give --client or --all, not both", param_hint="--client")
     try:
-        chosen = Period.month(period) if period else last_complete_month(datetime.now(UTC).date())
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--period") from None
-    try:
-        agency, clients = load_agency(folder), load_clients(folder, only=client)
+        slugs = [c.slug for c in load_clients(folder, only=client)]
         workspace = pipeline.Workspace(folder, out)
-        rates = pipeline.load_rates(folder, agency)
-        for item in clients:
-            with console.status(f"building {item.slug} {chosen.label}"):
-                report = pipeline.analyze(workspace.lake, item, agency, chosen, rates)
-                report.save(workspace.results(item.slug, chosen))
-                site = pipeline.build(workspace, item, agency, chosen)
-            console.print(f"  {item.slug:<12} {(site / 'index.html').resolve()}")
+        with _progress() as progress:
+            built = pipeline.report_all(workspace, slugs, [chosen], jobs=jobs, progress=progress)
     except ReportError as exc:
         _fail(exc)
+    console.print(f"[bold]Report sites for {chosen.label}[/]:")
+    for (slug, _), site in sorted(built.items()):
+        console.print(f"  {slug:<12} {(site / 'index.html').resolve()}")
+
+
+def _period(period: str | None, start: str | None, end: str | None) -> Period:
+    try:
+        if start or end:
+            if period or not (start and end):
+                raise ValueError("give --period, or both --from and --to")
+            return Period.between(date.fromisoformat(start), date.fromisoformat(end))
+        return Period.month(period) if period else last_complete_month(datetime.now(UTC).date())
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--period / --from / --to") from None
 
 
 @app.command("sandbox")

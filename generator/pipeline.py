@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
@@ -402,6 +404,57 @@ def build(workspace: Workspace, client: Client, agency: Agency, period: Period) 
     return build_site(Report.load(results), client, agency, workspace.out, results)
 
 
+def report(workspace: Workspace, slug: str, period: Period, now: datetime | None = None) -> Path:
+    """Analyse and build one client's period (loads its own configuration, so it can run in a
+    worker process); returns the site folder."""
+    agency, (client,) = load_agency(workspace.content), load_clients(workspace.content, only=slug)
+    rates = load_rates(workspace.content, agency)
+    analysis = analyze(workspace.lake, client, agency, period, rates, now=now)
+    analysis.save(workspace.results(client.slug, period))
+    return build(workspace, client, agency, period)
+
+
+def report_all(
+    workspace: Workspace,
+    slugs: Sequence[str],
+    periods: Sequence[Period],
+    *,
+    jobs: int = 1,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+) -> dict[tuple[str, str], Path]:
+    """``report`` for every client and period; ``jobs`` > 1 spreads clients over processes.
+
+    A client's periods run in order in one worker (their archive index is shared).
+    """
+    task = (
+        progress.add_task("building report sites", total=len(slugs) * len(periods))
+        if (progress)
+        else None
+    )
+    done: dict[tuple[str, str], Path] = {}
+
+    def finished(slug: str, sites: list[Path]) -> None:
+        for period, site in zip(periods, sites, strict=True):
+            done[(slug, period.label)] = site
+        if progress:
+            progress.advance(task, len(sites))
+
+    if jobs <= 1 or len(slugs) <= 1:
+        for slug in slugs:
+            finished(slug, _report_periods(workspace, slug, list(periods), now))
+        return done
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(_report_periods, workspace, s, list(periods), now): s for s in slugs}
+        for future in as_completed(futures):
+            finished(futures[future], future.result())
+    return done
+
+
+def _report_periods(workspace, slug, periods, now) -> list[Path]:
+    return [report(workspace, slug, period, now) for period in periods]
+
+
 @dataclass(frozen=True)
 class DemoResult:
     sites: dict[str, Path]
@@ -443,24 +496,31 @@ def sync_sandbox(
 
 
 def run_demo(
-    out: Path, *, content: Path, today: date | None = None, progress: Progress | None = None
+    out: Path,
+    *,
+    content: Path,
+    today: date | None = None,
+    progress: Progress | None = None,
+    months: int = 2,
+    jobs: int = 1,
 ) -> DemoResult:
-    """Start the sandbox, sync the demo clients, analyse and build their newest month."""
+    """Start the sandbox, sync the demo clients, and build their last ``months`` months."""
     now = datetime.combine(today, time(12), UTC) if today else datetime.now(UTC)
     workspace = Workspace(content=content, out=out)
     agency, clients = load_agency(content), load_clients(content)
-    period = last_complete_month(now.date())
-    start = history_start(period, agency.history_months)
+    newest = last_complete_month(now.date())
+    periods = [newest]
+    while len(periods) < months:
+        periods.insert(0, periods[0].previous())
+    start = history_start(newest, agency.history_months)
     outcome = sync_sandbox(
         clients, workspace.lake, start=start, now=now, progress=progress, assets=workspace.assets
     )
-    rates = load_rates(content, agency)
-    sites = {}
-    for client in clients:
-        report = analyze(workspace.lake, client, agency, period, rates, now=now)
-        report.save(workspace.results(client.slug, period))
-        sites[client.slug] = build(workspace, client, agency, period)
-    return DemoResult(sites, out / "lake", period, outcome)
+    built = report_all(
+        workspace, [c.slug for c in clients], periods, jobs=jobs, now=now, progress=progress
+    )
+    sites = {slug: path for (slug, label), path in built.items() if label == newest.label}
+    return DemoResult(sites, out / "lake", newest, outcome)
 
 
 def load_rates(content: Path, agency: Agency) -> RateTable:

@@ -1,3 +1,4 @@
+import json
 import runpy
 from pathlib import Path
 
@@ -13,12 +14,20 @@ from .conftest import REPO
 runner = CliRunner()
 
 
-def test_demo_builds_three_sites_and_prints_where(demo_run):
+def test_demo_builds_three_sites_with_two_months_and_prints_where(demo_run):
     result, out = demo_run
     for slug in ("northwind", "brightline", "harbor"):
-        sites = list((out / "sites" / slug).iterdir())
-        assert len(sites) == 1 and (sites[0] / "index.html").exists()
-        assert str((sites[0] / "index.html").resolve()) in result.output.replace("\n", "")
+        root = out / "sites" / slug
+        assert (root / "2026-10" / "index.html").exists() and (
+            root / "2026-09" / "index.html"
+        ).exists()
+        assert str((root / "2026-10" / "index.html").resolve()) in result.output.replace("\n", "")
+        versions = json.loads((root / "versions.json").read_text())
+        assert versions == [
+            {"version": "2026-10", "title": "October 2026", "aliases": ["latest"]},
+            {"version": "2026-09", "title": "September 2026", "aliases": []},
+        ]
+        assert "url=2026-10/index.html" in (root / "index.html").read_text()
     assert str((out / "lake").resolve()) in result.output
     assert (out / "lake" / "ad_performance").is_dir()
     assert "ok" in result.output and "Report sites for" in result.output
@@ -52,8 +61,9 @@ def test_validate(content):
     assert bad.exit_code == 1 and "currency" in bad.output and "client.yml" in bad.output
 
 
-def test_build_a_period_from_the_demo_lake(demo_run, tmp_path):
+def test_build_periods_from_the_demo_lake(demo_run, tmp_path):
     _, out = demo_run
+    content = str(REPO / "content")
     result = runner.invoke(
         app,
         [
@@ -61,19 +71,54 @@ def test_build_a_period_from_the_demo_lake(demo_run, tmp_path):
             "--out",
             str(out),
             "--content",
-            str(REPO / "content"),
+            content,
             "--client",
             "harbor",
             "--period",
-            "2026-09",
+            "2026-08",
         ],
     )
     assert result.exit_code == 0, result.output
-    assert (out / "sites" / "harbor" / "2026-09" / "index.html").exists()
-    bad = runner.invoke(app, ["build", "--period", "Sept", "--out", str(out)])
-    assert bad.exit_code != 0 and "YYYY-MM" in bad.output
+    root = out / "sites" / "harbor"
+    assert (root / "2026-08" / "index.html").exists()
+    assert [v["version"] for v in json.loads((root / "versions.json").read_text())] == [
+        "2026-10",
+        "2026-09",
+        "2026-08",
+    ]  # a new archive month; the latest stays the latest
+    spans = runner.invoke(
+        app,
+        [
+            "build",
+            "--out",
+            str(out),
+            "--content",
+            content,
+            "--all",
+            "--from",
+            "2026-10-05",
+            "--to",
+            "2026-10-18",
+            "--jobs",
+            "2",
+        ],
+    )
+    assert spans.exit_code == 0, spans.output
+    for slug in ("northwind", "brightline", "harbor"):
+        assert (out / "sites" / slug / "2026-10-05_2026-10-18" / "index.html").exists()
+    for bad in (
+        ["--period", "Sept"],
+        ["--from", "2026-10-01"],
+        ["--period", "2026-10", "--from", "2026-10-01"],
+    ):
+        outcome = runner.invoke(app, ["build", "--out", str(out), *bad])
+        assert outcome.exit_code != 0 and (
+            "YYYY-MM" in outcome.output or "--from" in outcome.output
+        )
+    both = runner.invoke(app, ["build", "--out", str(out), "--client", "harbor", "--all"])
+    assert both.exit_code != 0
     missing = runner.invoke(
-        app, ["build", "--out", str(out), "--content", str(REPO / "content"), "--client", "nobody"]
+        app, ["build", "--out", str(out), "--content", content, "--client", "nobody"]
     )
     assert missing.exit_code == 1 and "no client 'nobody'" in missing.output
 

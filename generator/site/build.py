@@ -20,7 +20,7 @@ import yaml
 from generator import charts
 from generator.config import Agency, Client
 from generator.errors import BuildError
-from generator.site import vega
+from generator.site import archive, vega
 from generator.site.render import render_pages
 from generator.site.report import Report
 from generator.site.resources import base_config, templates_dir
@@ -62,6 +62,7 @@ def build_site(report: Report, client: Client, agency: Agency, out: Path, result
         config = _write_config(work, client, agency, report, results, theme, logo, nav)
         _mkdocs_build(config, f"{client.slug} {period}", client.folder)
         _publish(work / "site", final)
+        archive.update(final.parent)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return final
@@ -122,6 +123,7 @@ def _write_config(work, client, agency, report, results, theme, logo, commentary
         "copyright": f"Prepared by {agency.name}",
         "nav": [{"Overview": "index.md"}, *commentary, {"Methods & data": "methods.md"}],
         "extra": {
+            "version": {"provider": "mike", "default": "latest", "alias": True},
             "report_data": str(results.resolve()),
             "chart_theme": theme,
             "generator": False,

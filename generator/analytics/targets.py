@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
-from generator.config import KpiTarget
+import pandas as pd
 
-__all__ = ["Status", "status"]
+from generator.config import CustomKpi, KpiTarget
+from generator.metrics import KPIS
+
+__all__ = ["Status", "status", "statuses"]
 
 Status = Literal["on_track", "at_risk", "off_track"]
 
@@ -27,3 +31,26 @@ def status(value: float | None, target: KpiTarget, higher_is_better: bool) -> St
     if value <= target.target:
         return "on_track"
     return "at_risk" if value <= target.target * (1 + target.tolerance) else "off_track"
+
+
+def statuses(
+    frame: pd.DataFrame,
+    targets: Mapping[str, KpiTarget],
+    *,
+    custom: Mapping[str, CustomKpi] | None = None,
+) -> pd.DataFrame:
+    """A copy of ``frame`` (KPI columns, e.g. from ``kpis.compute``) with a ``<kpi>_status``
+    column for each targeted KPI it holds; a null KPI gives a null status."""
+    custom = dict(custom or {})
+    out = frame.copy()
+    for name, target in targets.items():
+        if name not in frame.columns:
+            continue
+        higher = KPIS[name].higher_is_better if name in KPIS else _custom_higher(custom, name)
+        found = [status(None if pd.isna(v) else float(v), target, higher) for v in frame[name]]
+        out[f"{name}_status"] = pd.Series(found, index=frame.index, dtype=object)
+    return out
+
+
+def _custom_higher(custom: Mapping[str, CustomKpi], name: str) -> bool:
+    return custom[name].higher_is_better if name in custom else True

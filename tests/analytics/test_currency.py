@@ -70,3 +70,7 @@ def test_a_broken_rate_table():
                 {"date": ["2026-01-01"], "base": ["EUR"], "quote": ["USD"], "rate": ["abc"]}
             )
         )
+
+
+def test_the_same_currency_needs_no_rate():
+    assert RATES.rates("JPY", "JPY", [date(2020, 1, 1), date(2030, 1, 1)]).tolist() == [1.0, 1.0]

@@ -70,3 +70,8 @@ def test_tables_by_platform_campaign_and_day():
     assert campaigns.loc[0, "campaign_name"] == "Brand" and campaigns.loc[0, "cpa"] == 10.0
     daily = overview.daily(rows())
     assert len(daily) == 3 and daily["spend"].sum() == 160
+
+
+def test_a_card_is_plain_data():
+    card = overview.scorecards(rows(), rows())[0]
+    assert card.as_dict()["key"] == "spend" and card.as_dict()["change"] == 0.0

@@ -180,7 +180,7 @@ def build(
         slugs = [c.slug for c in load_clients(folder, only=client)]
         workspace = pipeline.Workspace(folder, out)
         with _progress() as progress:
-            built = pipeline.report_all(workspace, slugs, [chosen], jobs=jobs, progress=progress)
+            built = pipeline.publish_all(workspace, slugs, [chosen], jobs=jobs, progress=progress)
     except ReportError as exc:
         _fail(exc)
     console.print(f"[bold]Report sites for {chosen.label}[/]:")

@@ -59,3 +59,19 @@ def demo_run(tmp_path_factory):
     )
     assert result.exit_code == 0, result.output
     return result, out
+
+
+@pytest.fixture(scope="session")
+def built_report():
+    """A small, fixed client history analysed the way the pipeline does (tests/report_data)."""
+    from .report_data import make_report
+
+    return make_report()
+
+
+@pytest.fixture
+def report(built_report):
+    """A fresh copy of ``built_report`` that a test may change."""
+    from generator.site.report import Report
+
+    return Report(dict(built_report.summary), dict(built_report.frames))

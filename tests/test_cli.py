@@ -156,7 +156,8 @@ def test_a_broken_config_is_an_error_not_a_traceback(tmp_path, content):
     (content / "agency.yml").write_text("name: [")
     for command in (["demo"], ["sync"], ["build"]):
         result = runner.invoke(app, [*command, "--out", str(tmp_path), "--content", str(content)])
-        assert result.exit_code == 1 and "error:" in result.output and "agency.yml" in result.output
+        output = result.output.replace("\n", "")
+        assert result.exit_code == 1 and "error:" in output and "agency.yml" in output
 
 
 def test_the_sandbox_command_serves_until_interrupted(monkeypatch):

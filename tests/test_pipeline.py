@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import duckdb
 import httpx
 import pytest
+import yaml
 
 from generator import pipeline
 from generator.config import load_agency, load_client, load_clients
@@ -15,7 +16,8 @@ from generator.connectors.google_ads import GoogleAds
 from generator.creatives import AssetStore
 from generator.lake import Lake
 from generator.periods import Period
-from generator.sandbox import DEMO_ENVIRONMENT, Faults, create_app
+from generator.pipeline import syncing
+from generator.sandbox import DEMO_ENVIRONMENT, PLATFORMS, Faults, create_app
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 START = date(2026, 9, 1)
@@ -34,7 +36,7 @@ def run_sync(world, lake, clients, faults=None, now=NOW, **kw):
             env=DEMO_ENVIRONMENT,
             now=now,
             policy=FAST,
-            endpoints={"google_ads": "http://sandbox/google_ads"},
+            endpoints={name: f"http://sandbox/{name}" for name in PLATFORMS},
             transport=httpx.ASGITransport(app),
             **kw,
         )
@@ -52,6 +54,8 @@ def truth(world, account_id, first=START, last=date(2026, 11, 23), now=NOW):
 
 
 def stored(lake, account_id):
+    """What the lake holds for an account: the truth's columns (secondary actions counted in
+    the platform's default window, as Google reports them)."""
     perf = lake.query(
         "SELECT sum(impressions)::BIGINT, sum(clicks)::BIGINT, sum(spend_micros)::BIGINT, "
         "sum(conversions)::BIGINT, sum(value_micros)::BIGINT FROM ad_performance "
@@ -59,9 +63,13 @@ def stored(lake, account_id):
     ).to_pylist()[0]
     secondary = lake.query(
         "SELECT sum(count)::BIGINT AS n FROM actions WHERE action_type IN "
-        f"('add_to_cart', 'signup', 'contact') AND account_id = '{account_id}'"
+        "('add_to_cart', 'signup', 'contact') AND attribution_window = 'default' "
+        f"AND account_id = '{account_id}'"
     ).to_pylist()[0]
     return (*perf.values(), secondary["n"])
+
+
+AD_PLATFORMS = ("google_ads", "meta", "linkedin")
 
 
 def test_a_sync_with_faults_stores_exactly_the_worlds_numbers(world, content, tmp_path):
@@ -76,20 +84,25 @@ def test_a_sync_with_faults_stores_exactly_the_worlds_numbers(world, content, tm
     assert stored_images and all(store.has(r["asset_sha256"], ".png") for r in stored_images)
     notes = [n for o in outcome for n in o.notes]
     assert len(stored_images) + len(notes) == images.num_rows  # every image stored or explained
-    for account_id in ("4829103756", "5930214867", "7361928450", "2184736590"):
-        assert stored(lake, account_id) == truth(world, account_id)
+    clients = load_clients(content)
+    accounts = [a for c in clients for a in c.accounts if a.platform in AD_PLATFORMS]
+    assert {a.platform for a in accounts} == set(AD_PLATFORMS)
+    for account in accounts:
+        expected, got = truth(world, account.account_id), stored(lake, account.account_id)
+        assert got[:5] == expected[:5], account
+        if account.platform == "google_ads":
+            assert got[5] == expected[5]
     dupes = lake.query(
-        "SELECT count(*) AS n FROM (SELECT date, ad_id, count(*) c FROM "
+        "SELECT count(*) AS n FROM (SELECT date, platform, ad_id, count(*) c FROM "
         "ad_performance GROUP BY ALL HAVING c > 1)"
     ).to_pylist()
     assert dupes == [{"n": 0}]
     state = lake.state.get("northwind", "google_ads", "5930214867")
     assert state.status == "ok" and state.synced_through == date(2026, 11, 23)
-    assert lake.query("SELECT count(*) AS n FROM creatives").to_pylist()[0]["n"] == len(
-        world.ads_of("google_ads", "4829103756")
-    ) + len(world.ads_of("google_ads", "5930214867")) + len(
-        world.ads_of("google_ads", "7361928450")
-    ) + len(world.ads_of("google_ads", "2184736590"))
+    with_creatives = lake.query("SELECT DISTINCT account_id FROM creatives").column(0).to_pylist()
+    assert set(with_creatives) == {a.account_id for a in accounts}
+    site = lake.query("SELECT client, count(*) AS n FROM touchpoints GROUP BY 1").to_pylist()
+    assert {r["client"] for r in site} == {"northwind", "brightline", "harbor"}
 
 
 def test_an_interrupted_sync_resumes_without_losing_or_doubling(
@@ -153,7 +166,8 @@ def test_a_platform_that_stays_down_is_marked_stale(world, content, tmp_path):
         now=NOW,
     )
     assert any("could not be refreshed" in w for w in report.summary["warnings"])
-    assert report.summary["freshness"][0]["status"] == "stale"
+    google = next(f for f in report.summary["freshness"] if f["platform"] == "Google Ads")
+    assert google["status"] == "stale"
 
 
 def test_accounts_without_credentials_or_connector_are_reported(world, content, tmp_path):
@@ -172,9 +186,18 @@ def test_accounts_without_credentials_or_connector_are_reported(world, content, 
     assert any("GOOGLE_ADS_DEVELOPER_TOKEN is not set" in o.message for o in outcome)
 
 
+def only_google(content, slug):
+    """The client with its Google Ads accounts only."""
+    path = content / slug / "client.yml"
+    data = yaml.safe_load(path.read_text())
+    data["accounts"] = [a for a in data["accounts"] if a["platform"] == "google_ads"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return load_client(path)
+
+
 def test_analyze_converts_currency_before_summing(world, content, tmp_path):
     lake = Lake(tmp_path / "lake")
-    northwind = load_client(content / "northwind")
+    northwind = only_google(content, "northwind")
     run_sync(world, lake, [northwind])
     agency = load_agency(content)
     october = Period.month("2026-10")
@@ -213,9 +236,9 @@ def test_rotated_refresh_tokens_are_used_next_time(tmp_path):
 
     store = TokenStore(tmp_path / "tokens.json")
     credentials = {"client_id": "c", "refresh_token": "first"}
-    assert pipeline._current_tokens("linkedin", credentials, None) is credentials
-    current = pipeline._current_tokens("linkedin", credentials, store)
-    group = pipeline._Group("linkedin", current)
-    pipeline._rotation_keeper(group, store)("second")
-    assert pipeline._current_tokens("linkedin", credentials, store)["refresh_token"] == "second"
-    assert pipeline._rotation_keeper(pipeline._Group("x", {}), store) is None
+    assert syncing._current_tokens("linkedin", credentials, None) is credentials
+    current = syncing._current_tokens("linkedin", credentials, store)
+    group = syncing._Group("linkedin", current)
+    syncing._rotation_keeper(group, store)("second")
+    assert syncing._current_tokens("linkedin", credentials, store)["refresh_token"] == "second"
+    assert syncing._rotation_keeper(syncing._Group("x", {}), store) is None

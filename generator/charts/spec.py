@@ -10,8 +10,15 @@ __all__ = ["to_spec", "with_theme"]
 
 
 def with_theme(chart: alt.TopLevelMixin, theme: str) -> alt.TopLevelMixin:
-    """A copy of ``chart`` that names the registered theme it is drawn with."""
-    return chart.properties(usermeta={"theme": theme})
+    """A copy of ``chart`` that names the registered theme it is drawn with.
+
+    Single and layered charts fit their container's width only (their height follows
+    their content), which is what a report column needs.
+    """
+    chart = chart.properties(usermeta={"theme": theme})
+    if isinstance(chart, alt.Chart | alt.LayerChart):
+        chart = chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+    return chart
 
 
 def to_spec(chart: alt.TopLevelMixin) -> dict:

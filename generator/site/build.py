@@ -19,6 +19,7 @@ import yaml
 
 from generator import charts
 from generator.config import Agency, Client
+from generator.creatives import THUMBNAIL, AssetStore
 from generator.errors import BuildError
 from generator.site import archive, vega
 from generator.site.render import render_pages
@@ -30,7 +31,14 @@ __all__ = ["build_site"]
 log = logging.getLogger("generator.site")
 
 
-def build_site(report: Report, client: Client, agency: Agency, out: Path, results: Path) -> Path:
+def build_site(
+    report: Report,
+    client: Client,
+    agency: Agency,
+    out: Path,
+    results: Path,
+    store: AssetStore | None = None,
+) -> Path:
     """Build the site for ``report`` and return the folder it was published to.
 
     Args:
@@ -38,6 +46,7 @@ def build_site(report: Report, client: Client, agency: Agency, out: Path, result
         client, agency: configuration (branding, commentary pages).
         out: the output root; the site goes to ``out/sites/<client>/<period>/``.
         results: the analysis folder (handed to the macros for authored pages).
+        store: where creatives' images are; their thumbnails are copied into the site.
 
     Raises:
         BuildError: naming the page or file that failed.
@@ -57,8 +66,9 @@ def build_site(report: Report, client: Client, agency: Agency, out: Path, result
                 f"The logo {client.branding.logo!r} named in client.yml was not found; "
                 "the report shows the client's name instead."
             )
-        render_pages(report, docs, theme)
-        nav = _commentary(docs, client)
+        _creative_images(docs, report, store)
+        pages = render_pages(report, docs, theme)
+        nav = [*pages[:-1], *_commentary(docs, client), pages[-1]]
         config = _write_config(work, client, agency, report, results, theme, logo, nav)
         _mkdocs_build(config, f"{client.slug} {period}", client.folder)
         _publish(work / "site", final)
@@ -93,6 +103,19 @@ def _assets(docs: Path, client: Client, cache: Path) -> str | None:
     return f"assets/{target.name}"
 
 
+def _creative_images(docs: Path, report: Report, store: AssetStore | None) -> None:
+    """Copy the thumbnails of this client's creatives (and only those) into the site."""
+    ads = report.frames.get("ads")
+    if store is None or ads is None or "asset_sha256" not in ads:
+        return
+    target = docs / "assets" / "creatives"
+    for sha in ads["asset_sha256"].dropna().unique():
+        source = store.path(str(sha), THUMBNAIL)
+        if source.exists():
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target / f"{sha}.webp")
+
+
 def _commentary(docs: Path, client: Client) -> list[dict[str, str]]:
     """Copy the agency's pages for this client; return their nav entries."""
     nav = []
@@ -112,7 +135,7 @@ def _title(page: Path) -> str:
     return page.stem.replace("-", " ").replace("_", " ").capitalize()
 
 
-def _write_config(work, client, agency, report, results, theme, logo, commentary) -> Path:
+def _write_config(work, client, agency, report, results, theme, logo, nav) -> Path:
     period = report.summary["period"]
     config = {
         "INHERIT": str(base_config()),
@@ -121,7 +144,7 @@ def _write_config(work, client, agency, report, results, theme, logo, commentary
         "docs_dir": "docs",
         "site_dir": "site",
         "copyright": f"Prepared by {agency.name}",
-        "nav": [{"Overview": "index.md"}, *commentary, {"Methods & data": "methods.md"}],
+        "nav": nav,
         "extra": {
             "version": {"provider": "mike", "default": "latest", "alias": True},
             "report_data": str(results.resolve()),

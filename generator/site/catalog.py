@@ -1,7 +1,8 @@
 """Named charts and tables of a report, shared by the generated pages and the macros.
 
 A chart name maps to a builder over the report's tables; authored pages call
-``{{ chart("daily_spend") }}`` and get exactly the chart the overview shows.
+``{{ chart("daily_spend") }}`` and get exactly the chart the overview shows. Charts about one
+campaign or one A/B test take it as a parameter: ``chart("campaign_daily", campaign=slug)``.
 """
 
 from __future__ import annotations
@@ -16,23 +17,96 @@ from generator.errors import BuildError
 from generator.site.fragments import Column
 from generator.site.report import Report
 
-__all__ = ["CHARTS", "TABLES", "build_chart"]
+__all__ = ["CHARTS", "TABLES", "build_chart", "table_frame"]
+
+Builder = Callable[..., alt.TopLevelMixin]
 
 
-def _daily_spend(report: Report, theme: str) -> alt.Chart:
-    return charts.daily_spend(
-        report.frame("daily"), currency=report.summary["currency"], theme=theme
-    )
+def _currency(report: Report) -> str:
+    return report.summary["currency"]
 
 
-def _platform_mix(report: Report, theme: str) -> alt.Chart:
-    return charts.platform_mix(report.frame("platforms"), theme=theme)
+def _campaign(report: Report, name: str, slug: str) -> pd.DataFrame:
+    frame = report.frame(name)
+    key = "slug" if "slug" in frame else "campaign_slug"
+    if key not in frame:
+        campaigns = report.frame("campaigns")[["platform", "account_id", "campaign_id", "slug"]]
+        frame = frame.merge(campaigns, on=["platform", "account_id", "campaign_id"])
+        key = "slug"
+    rows = frame[frame[key] == slug]
+    if rows.empty:
+        raise BuildError(f"no campaign {slug!r} in the report")
+    return rows
 
 
-CHARTS: dict[str, Callable[[Report, str], alt.Chart]] = {
-    "daily_spend": _daily_spend,
-    "platform_mix": _platform_mix,
-}
+def _target(report: Report, kpi: str) -> float | None:
+    card = next((c for c in report.summary["cards"] if c["key"] == kpi), {})
+    return card.get("target")
+
+
+def _lead_gen(report: Report) -> bool:
+    """Whether conversions are leads without revenue (then CPA, not ROAS, is the measure)."""
+    card = next((c for c in report.summary["cards"] if c["key"] == "value"), {})
+    return not card.get("value")
+
+
+def _ab(report: Report, index: int, theme: str) -> alt.TopLevelMixin:
+    tests = report.summary.get("abtests", [])
+    if not 0 <= index < len(tests):
+        raise BuildError(f"no A/B test number {index}")
+    test = tests[index]
+    arms = [(test[k]["conversions"], test[k]["clicks"]) for k in ("a", "b")]
+    names = (str(test["a"]["name"])[:40], str(test["b"]["name"])[:40])
+    return charts.ab_posteriors(*arms, names=names, theme=theme)
+
+
+CHARTS: dict[str, Builder] = {
+    # overview
+    "daily_spend": lambda r, t: charts.daily_spend(r.frame("daily"), currency=_currency(r),
+                                                   theme=t),
+    "platform_mix": lambda r, t: charts.platform_mix(r.frame("platforms"), theme=t),
+    "sparklines": lambda r, t: charts.sparklines(r.frame("daily_total"), theme=t),
+    "target_bullets": lambda r, t: charts.target_bullets(r.frame("cards"), theme=t),
+    # channels
+    "kpi_by_platform": lambda r, t: charts.kpi_by_platform(r.frame("platforms"), theme=t),
+    "efficiency": lambda r, t: charts.efficiency(r.frame("platforms"), currency=_currency(r),
+                                                 theme=t),
+    "change_by_platform": lambda r, t: charts.change_by_platform(r.frame("platforms"), theme=t),
+    "spend_share": lambda r, t: charts.spend_share(r.frame("platforms"), theme=t),
+    "rates_by_platform": lambda r, t: charts.rates_by_platform(r.frame("platforms"), theme=t),
+    "funnel_steps": lambda r, t: charts.funnel_steps(r.frame("funnel_steps"), theme=t),
+    # campaigns
+    "campaign_map": lambda r, t: charts.campaign_map(
+        r.frame("campaigns"), measure="cpa" if _lead_gen(r) else "roas",
+        currency=_currency(r), theme=t),
+    "campaign_ranking": lambda r, t: charts.campaign_ranking(
+        r.frame("campaigns"), target=_target(r, "cpa"), currency=_currency(r), theme=t),
+    "campaign_daily": lambda r, t, campaign: charts.campaign_daily(
+        _campaign(r, "campaign_daily", campaign), currency=_currency(r), theme=t),
+    "ad_performance": lambda r, t, campaign: charts.ad_performance(
+        _campaign(r, "ads", campaign), theme=t),
+    "ab_test": lambda r, t, index=0: _ab(r, int(index), t),
+    # trends
+    "explorer": lambda r, t: charts.explorer(r.frame("history_platform_daily"), theme=t),
+    "weekly_kpi": lambda r, t: charts.weekly_kpi(r.frame("weekly"), theme=t),
+    "weekday_heatmap": lambda r, t: charts.weekday_heatmap(r.frame("history_daily"), theme=t),
+    "anomaly_timeline": lambda r, t: charts.anomaly_timeline(
+        r.frame("daily_total"), r.frame("anomalies"), theme=t),
+    "rolling_cpa": lambda r, t: charts.rolling_kpi(r.frame("rolling"), kpi="cpa", theme=t),
+    "rolling_roas": lambda r, t: charts.rolling_kpi(r.frame("rolling"), kpi="roas",
+                                                    title="Daily and 7-day ROAS", theme=t),
+    # site, attribution, customers
+    "sessions_by_channel": lambda r, t: charts.sessions_by_channel(r.frame("sessions_daily"),
+                                                                   theme=t),
+    "attribution_models": lambda r, t: charts.model_comparison(r.frame("attribution_long"),
+                                                               theme=t),
+    "attribution_heatmap": lambda r, t: charts.model_heatmap(r.frame("attribution_long"), theme=t),
+    "clv_distribution": lambda r, t: charts.clv_distribution(r.frame("customers"),
+                                                             currency=_currency(r), theme=t),
+    "alive_heatmap": lambda r, t: charts.alive_heatmap(r.frame("customers"), theme=t),
+    # methods
+    "freshness": lambda r, t: charts.freshness(r.frame("freshness"), theme=t),
+}  # fmt: skip
 
 _PERFORMANCE = [
     Column("spend", "Spend", "currency"),
@@ -45,22 +119,49 @@ _PERFORMANCE = [
     Column("value", "Value", "currency"),
     Column("roas", "ROAS", "ratio"),
 ]
+_CHANGES = [
+    Column("spend", "Spend", "currency"),
+    Column("spend_change", "vs. before", "change"),
+    Column("conversions", "Conversions", "number"),
+    Column("conversions_change", "vs. before", "change", higher_is_better=True),
+    Column("cpa", "CPA", "currency"),
+    Column("cpa_change", "vs. before", "change", higher_is_better=False),
+    Column("roas", "ROAS", "ratio"),
+    Column("roas_change", "vs. before", "change", higher_is_better=True),
+]
 #: table name -> (report table, columns)
 TABLES: dict[str, tuple[str, list[Column]]] = {
     "platforms": ("platforms", [Column("platform", "Platform"), *_PERFORMANCE]),
-    "campaigns": (
-        "campaigns",
-        [Column("campaign_name", "Campaign"), Column("platform", "Platform"), *_PERFORMANCE],
-    ),
-}
+    "platform_changes": ("platforms", [Column("platform", "Platform"), *_CHANGES,
+                                       Column("spend_share", "Share of spend", "percent")]),
+    "campaigns": ("campaigns", [Column("campaign_name", "Campaign", link="slug"),
+                                Column("platform", "Platform"), *_PERFORMANCE]),
+    "campaign_changes": ("campaigns", [Column("campaign_name", "Campaign", link="slug"),
+                                       Column("platform", "Platform"), *_CHANGES]),
+    "ads": ("ads", [Column("ad_name", "Ad"), Column("headline", "Headline"), *_PERFORMANCE]),
+    "funnel": ("funnel_steps", [Column("step", "Step"), Column("count", "Events", "number"),
+                                Column("step_rate", "From previous step", "percent"),
+                                Column("overall_rate", "From first step", "percent")]),
+    "attribution": ("attribution_long", [Column("channel", "Channel"), Column("model", "Model"),
+                                         Column("conversions", "Conversions", "number"),
+                                         Column("share", "Share", "percent")]),
+    "anomalies": ("anomalies", [Column("date", "Date"), Column("platform", "Platform"),
+                                Column("value", "Conversions", "number"),
+                                Column("expected", "Usual", "number"),
+                                Column("ratio", "Of usual", "percent")]),
+}  # fmt: skip
 
 
-def build_chart(report: Report, name: str, theme: str) -> alt.Chart:
+def build_chart(report: Report, name: str, theme: str, **params) -> alt.TopLevelMixin:
+    """The chart ``name`` of ``report`` (``params`` for campaign or test charts)."""
     try:
         builder = CHARTS[name]
     except KeyError:
         raise BuildError(f"no chart {name!r}; available: {', '.join(sorted(CHARTS))}") from None
-    return builder(report, theme)
+    try:
+        return builder(report, theme, **params)
+    except TypeError as exc:
+        raise BuildError(f"chart {name!r}: {exc}") from None
 
 
 def table_frame(report: Report, name: str) -> tuple[pd.DataFrame, list[Column]]:

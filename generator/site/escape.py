@@ -45,6 +45,9 @@ def script_json(data: Any) -> Markup:
     """JSON safe inside ``<script type="application/json">`` (no ``</script>`` breakout)."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     for char, escaped in (
+        ("{{", "{\\u007b"),  # only strings can hold these: keep template engines out
+        ("{%", "{\\u0025"),
+        ("{#", "{\\u0023"),
         ("<", "\\u003c"),
         (">", "\\u003e"),
         ("&", "\\u0026"),

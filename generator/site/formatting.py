@@ -71,5 +71,7 @@ def fmt(value: Any, unit: str, currency: str = "USD") -> str:
         return percent(value)
     if unit == "ratio":
         return ratio(value)
+    if unit == "change":
+        return change(value)
     decimals = 0 if _missing(value) or float(value) >= 100 or float(value).is_integer() else 2
     return number(value, decimals)

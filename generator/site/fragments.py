@@ -12,23 +12,35 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from markupsafe import Markup, escape
+from markupsafe import Markup
+from markupsafe import escape as _html
 
 from generator.site import formatting
 from generator.site.escape import script_json
 
-__all__ = ["Column", "chart", "kpi_cards", "table", "warnings"]
+__all__ = ["Column", "chart", "creative_gallery", "facts", "kpi_cards", "table", "warnings"]
+
+
+def escape(value) -> Markup:
+    """HTML-escaped text with braces as entities, so no template engine reads it later."""
+    return Markup(str(_html(value)).replace("{", "&#123;").replace("}", "&#125;"))
+
 
 _STATUS = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track"}
+_SLUG = re.compile(r"^c-[0-9a-f]{12}$")
+_SHA = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
 class Column:
-    """A table column: source key, heading, unit (text, number, currency, percent, ratio)."""
+    """A table column: source key, heading, unit (text, number, currency, percent, ratio,
+    change); ``link`` names a column holding a campaign page slug to link the cell to."""
 
     key: str
     label: str
     unit: str = "text"
+    link: str | None = None
+    higher_is_better: bool | None = None
 
 
 def kpi_cards(cards: Iterable[Mapping[str, Any]], currency: str) -> Markup:
@@ -81,27 +93,78 @@ def table(
     *,
     currency: str = "USD",
     limit: int | None = None,
+    link_base: str = "campaigns/",
 ) -> Markup:
     """An HTML table of ``frame``'s ``columns``; cells escaped, numbers right-aligned."""
     rows = frame.head(limit) if limit else frame
     head = "".join(
         f'<th class="{"num" if c.unit != "text" else ""}">{escape(c.label)}</th>' for c in columns
     )
-    body = []
-    for record in rows.to_dict("records"):
-        cells = []
-        for c in columns:
-            value = record.get(c.key)
-            if c.unit == "text":
-                cells.append(f"<td>{escape('' if value is None else str(value))}</td>")
-            else:
-                cells.append(
-                    f'<td class="num">{escape(formatting.fmt(value, c.unit, currency))}</td>'
-                )
-        body.append(f"<tr>{''.join(cells)}</tr>")
+    body = "".join(
+        f"<tr>{''.join(_cell(record, c, currency, link_base) for c in columns)}</tr>"
+        for record in rows.to_dict("records")
+    )
     return Markup(
         f'<div class="report-table"><table class="report"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table></div>"
+        f"<tbody>{body}</tbody></table></div>"
+    )
+
+
+def _cell(record: dict, column: Column, currency: str, link_base: str) -> str:
+    value = record.get(column.key)
+    if column.unit != "text":
+        text = formatting.fmt(value, column.unit, currency)
+        tone = ""
+        if column.unit == "change" and text != "—" and column.higher_is_better is not None:
+            better = (float(value) > 0) == column.higher_is_better
+            tone = "" if float(value) == 0 else " good" if better else " bad"
+        return f'<td class="num{tone}">{escape(text)}</td>'
+    text = escape("" if value is None or value != value else str(value))
+    slug = record.get(column.link) if column.link else None
+    if slug and _SLUG.match(str(slug)):
+        text = Markup(f'<a href="{link_base}{slug}.html">{text}</a>')
+    return f"<td>{text}</td>"
+
+
+def creative_gallery(
+    ads: pd.DataFrame, *, currency: str = "USD", limit: int = 12, root: str = ""
+) -> Markup:
+    """Cards of the ads' creatives: image (or a placeholder), copy, and how each performed."""
+    cards = []
+    for ad in ads.head(limit).to_dict("records"):
+        sha = ad.get("asset_sha256")
+        headline = ad.get("headline") or ad.get("ad_name") or ad.get("ad_id")
+        if isinstance(sha, str) and _SHA.match(sha):
+            picture = (
+                f'<img src="{root}assets/creatives/{sha}.webp" alt="{escape(headline)}" '
+                'loading="lazy">'
+            )
+        elif ad.get("format") == "image":
+            picture = '<div class="creative-missing">image unavailable</div>'
+        else:
+            picture = '<div class="creative-text">text ad</div>'
+        body = ad.get("body") or ""
+        stats = (
+            f"{formatting.percent(ad.get('ctr'))} CTR · "
+            f"{formatting.number(ad.get('conversions'), 0)} conv. · "
+            f"CPA {formatting.money(ad.get('cpa'), currency)}"
+        )
+        cards.append(
+            f'<figure class="creative">{picture}<figcaption>'
+            f'<strong>{escape(headline)}</strong><span class="creative-body">{escape(body)}'
+            f'</span><span class="creative-stats">{escape(stats)}</span></figcaption></figure>'
+        )
+    return Markup(f'<div class="creative-grid">{"".join(cards)}</div>')
+
+
+def facts(title: str, sentences: Iterable[str], kind: str = "note") -> Markup:
+    """An admonition box with a list of sentences (nothing when there are none)."""
+    items = "".join(f"<li>{escape(s)}</li>" for s in sentences)
+    if not items:
+        return Markup("")
+    return Markup(
+        f'<div class="admonition {kind}"><p class="admonition-title">{escape(title)}'
+        f"</p><ul>{items}</ul></div>"
     )
 
 

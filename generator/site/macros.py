@@ -5,6 +5,7 @@ An authored page (``content/<client>/*.md``) may call::
     {{ kpi_cards() }}                 the scorecards
     {{ chart("daily_spend") }}        any named chart (see site.catalog.CHARTS)
     {{ table("campaigns", 10) }}      any named table (see site.catalog.TABLES)
+    {{ creative_gallery(limit=6) }}   the best-spending ads' creatives
     {{ metric("roas") }}              one formatted headline number
     {{ client.name }}, {{ period.label }}
 
@@ -30,8 +31,8 @@ def define_env(env: Any) -> None:
     if "report_data" not in extra:
         raise BuildError("extra.report_data is not set; build sites with campaign-report")
     report = Report.load(Path(extra["report_data"]))
-    context = page_context(report, extra.get("chart_theme", "campaign-report"))
-    for name in ("kpi_cards", "chart", "table", "warnings"):
+    context = page_context(report, extra.get("chart_theme", "campaign-report"), root="../")
+    for name in ("kpi_cards", "chart", "table", "warnings", "creative_gallery"):
         env.macro(context[name], name)
     for name in ("client", "period", "previous", "agency"):
         env.variables[name] = report.summary.get(name)

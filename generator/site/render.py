@@ -7,6 +7,7 @@ as they are. Forgetting a filter therefore cannot inject markup into a report.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +16,25 @@ from markupsafe import Markup
 
 from generator.charts import to_spec
 from generator.errors import BuildError
-from generator.site import catalog, formatting, fragments
+from generator.site import catalog, formatting, fragments, narrative
 from generator.site.escape import md
 from generator.site.report import Report
 from generator.site.resources import templates_dir
 
 __all__ = ["PAGES", "page_context", "render_pages"]
 
-#: template -> output page, in navigation order
-PAGES = {"overview.md.j2": "index.md", "methods.md.j2": "methods.md"}
+#: (template, page, nav title, section the page needs or None), in navigation order
+PAGES = [
+    ("overview.md.j2", "index.md", "Overview", None),
+    ("channels.md.j2", "channels.md", "Channels", "channels"),
+    ("campaigns.md.j2", "campaigns/index.md", "Campaigns", "campaigns"),
+    ("trends.md.j2", "trends.md", "Trends", "trends"),
+    ("attribution.md.j2", "attribution.md", "Attribution", "attribution"),
+    ("customers.md.j2", "customers.md", "Customer value", "customers"),
+    ("methods.md.j2", "methods.md", "Methods & data", None),
+]
+CAMPAIGN_TEMPLATE = "campaign.md.j2"
+_UNSAFE = re.compile(r"[<>&\"'`{}\\]")
 
 
 def _finalize(value: Any) -> Any:
@@ -57,40 +68,91 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def page_context(report: Report, theme: str) -> dict[str, Any]:
-    """What templates (and macros) can use: the summary plus fragment builders."""
+def page_context(report: Report, theme: str, root: str = "") -> dict[str, Any]:
+    """What templates (and macros) can use: the summary plus fragment builders.
+
+    ``root`` is the way back to the site root from the page ("" or "../").
+    """
     summary = report.summary
     currency = summary["currency"]
 
-    def chart(name: str, caption: str | None = None) -> Markup:
-        return fragments.chart(
-            to_spec(catalog.build_chart(report, name, theme)), name, caption=caption
+    def chart(name: str, caption: str | None = None, **params: Any) -> Markup:
+        spec = to_spec(catalog.build_chart(report, name, theme, **params))
+        suffix = "-".join(str(v) for v in params.values())
+        return fragments.chart(spec, f"{name}-{suffix}" if suffix else name, caption=caption)
+
+    def table(name: str, limit: int | None = None, campaign: str | None = None) -> Markup:
+        frame, columns = catalog.table_frame(report, name)
+        if campaign is not None:
+            frame = frame[frame["slug" if "slug" in frame else "campaign_slug"] == campaign]
+        return fragments.table(
+            frame, columns, currency=currency, limit=limit, link_base=f"{root}campaigns/"
         )
 
-    def table(name: str, limit: int | None = None) -> Markup:
-        frame, columns = catalog.table_frame(report, name)
-        return fragments.table(frame, columns, currency=currency, limit=limit)
+    def creative_gallery(campaign: str | None = None, limit: int = 12) -> Markup:
+        ads = report.frames.get("ads")
+        if ads is None:
+            return Markup("")
+        if campaign is not None:
+            ads = ads[ads["campaign_slug"] == campaign]
+        return fragments.creative_gallery(ads, currency=currency, limit=limit, root=root)
 
     return {
         **summary,
+        "root": root,
         "kpi_cards": lambda: fragments.kpi_cards(summary["cards"], currency),
         "chart": chart,
         "table": table,
+        "creative_gallery": creative_gallery,
         "warnings": lambda: fragments.warnings(summary.get("warnings", [])),
+        "box": fragments.facts,
+        "story": narrative.story(summary),
+        "wins": narrative.wins(summary),
+        "risks": narrative.risks(summary),
+        "has": lambda section: section in summary.get("sections", []),
+        "anomalies_found": "anomalies" in report.frames and not report.frames["anomalies"].empty,
     }
 
 
-def render_pages(report: Report, docs: Path, theme: str) -> list[Path]:
-    """Write every generated page into ``docs``; returns their paths."""
-    env, context = _environment(), page_context(report, theme)
-    written = []
-    for template, page in PAGES.items():
-        try:
-            text = env.get_template(template).render(context)
-        except jinja2.TemplateError as exc:
-            raise BuildError(f"rendering {template}: {exc}") from exc
-        target = docs / page
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        written.append(target)
-    return written
+def render_pages(report: Report, docs: Path, theme: str) -> list[dict]:
+    """Write every generated page into ``docs``; returns the navigation for them."""
+    env = _environment()
+    sections = set(report.summary.get("sections", [])) | {None}
+    nav: list[dict] = []
+    for template, page, title, section in PAGES:
+        if section not in sections:
+            continue
+        root = "../" * page.count("/")
+        _write(env, template, docs / page, page_context(report, theme, root))
+        if page == "campaigns/index.md":
+            nav.append({title: [page, *_campaign_pages(env, report, docs, theme)]})
+        else:
+            nav.append({title: page})
+    return nav
+
+
+def _campaign_pages(env, report: Report, docs: Path, theme: str) -> list[dict]:
+    context = page_context(report, theme, "../")
+    entries = []
+    for campaign in report.summary.get("campaigns", []):
+        page = f"campaigns/{campaign['slug']}.md"
+        _write(env, CAMPAIGN_TEMPLATE, docs / page, {**context, "campaign": campaign})
+        entries.append({_short(campaign["campaign_name"]): page})
+    return entries
+
+
+def _short(name: str, size: int = 48) -> str:
+    """A nav title: characters that mean something to HTML removed (MkDocs puts nav titles
+    into pages unescaped, and un-escapes them again for ``<title>``), cut short (a
+    300-character name would swamp the menu). The page's own heading keeps the full name."""
+    name = " ".join(_UNSAFE.sub("", str(name)).split())
+    return name if len(name) <= size else name[: size - 1] + "…"
+
+
+def _write(env: jinja2.Environment, template: str, target: Path, context: dict) -> None:
+    try:
+        text = env.get_template(template).render(context)
+    except jinja2.TemplateError as exc:
+        raise BuildError(f"rendering {template}: {exc}") from exc
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")

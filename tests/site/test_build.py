@@ -9,7 +9,7 @@ from generator.site import build as build_module
 from generator.site.build import build_site
 from generator.site.report import Report
 
-from .conftest import make_report
+from ..report_data import make_report
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_a_site_is_built_offline_with_commentary(out, tmp_path):
     assert "assets/logo.svg" in index and "Acme &amp; Sons" in index
     assert "--md-primary-fg-color: #123456" in (site / "assets" / "brand.css").read_text()
     notes = (site / "commentary" / "notes.html").read_text()
-    assert "ROAS was 5.58x." in notes and '<table class="report">' in notes
+    assert re.search(r"ROAS was \d+\.\d\dx\.", notes) and '<table class="report">' in notes
     assert "Our notes" in index  # in the navigation
     for page in site.rglob("*.html"):
         html = page.read_text()

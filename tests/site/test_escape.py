@@ -4,7 +4,7 @@ from markupsafe import Markup
 
 from generator.site.escape import md, safe_url, script_json
 
-from .conftest import HOSTILE
+from ..report_data import HOSTILE
 
 
 @pytest.mark.parametrize(

@@ -1,27 +1,63 @@
-from generator.site.render import PAGES, render_pages
+import html
+import re
 
-from .conftest import HOSTILE
+import pytest
+
+from generator.errors import BuildError
+from generator.site import render
+from generator.site.render import render_pages
+
+from ..report_data import HOSTILE
 
 
-def test_generated_pages(report, tmp_path, snapshot):
-    written = render_pages(report, tmp_path, "campaign-report")
-    assert [p.name for p in written] == list(PAGES.values())
-    for page in written:
+def test_generated_pages(built_report, tmp_path, snapshot):
+    nav = render_pages(built_report, tmp_path, "campaign-report")
+    assert [next(iter(entry)) for entry in nav] == [
+        "Overview",
+        "Channels",
+        "Campaigns",
+        "Trends",
+        "Attribution",
+        "Customer value",
+        "Methods & data",
+    ]
+    campaigns = nav[2]["Campaigns"]
+    assert campaigns[0] == "campaigns/index.md" and len(campaigns) == 1 + 3
+    titles = [next(iter(entry)) for entry in campaigns[1:]]
+    hostile_title = next(t for t in titles if "script" in t)
+    assert not set('<>&"{}') & set(hostile_title) and hostile_title.startswith("Summer script")
+    for page in sorted(tmp_path.rglob("*.md")):
         text = page.read_text()
         assert text.startswith("---\nrender_macros: false\n")
         assert "<script>" not in text.replace('<script type="application/json"', "")
-        assert HOSTILE not in text
-        assert text == snapshot(name=page.name)
+        assert HOSTILE not in text and "{{" not in text
+        assert text == snapshot(name=str(page.relative_to(tmp_path)))
+
+
+def test_sections_without_data_are_left_out(report, tmp_path):
+    report.summary["sections"] = ["overview", "channels", "campaigns", "trends"]
+    nav = render_pages(report, tmp_path, "campaign-report")
+    assert [next(iter(e)) for e in nav] == [
+        "Overview",
+        "Channels",
+        "Campaigns",
+        "Trends",
+        "Methods & data",
+    ]
+    assert not (tmp_path / "attribution.md").exists()
+
+
+def test_the_story_names_what_changed(built_report, tmp_path):
+    render_pages(built_report, tmp_path, "campaign-report")
+    overview = html.unescape((tmp_path / "index.md").read_text())
+    assert "Spend was $" in overview and "September 2026" in overview
+    assert "What went well" in overview and "What to watch" in overview
+    assert re.search(r"On Oct 14, conversions on Google Ads were \d+% of a usual day", overview)
 
 
 def test_a_broken_template_names_itself(report, tmp_path, monkeypatch):
-    import pytest
-
-    from generator.errors import BuildError
-    from generator.site import render
-
     del report.summary["freshness"]
     with pytest.raises(BuildError, match="methods.md.j2"):
         render.render_pages(report, tmp_path, "campaign-report")
-    monkeypatch.setattr(render, "PAGES", {})
+    monkeypatch.setattr(render, "PAGES", [])
     assert render.render_pages(report, tmp_path, "x") == []

@@ -1,0 +1,53 @@
+"""The demo: the sandbox, the demo clients' sync and their report sites, in one call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+
+from rich.progress import Progress
+
+from generator.config import load_agency, load_clients
+from generator.periods import Period, last_complete_month
+from generator.pipeline.publishing import publish_all
+from generator.pipeline.syncing import AccountSync, sync_sandbox
+from generator.pipeline.workspace import Workspace, history_start
+
+__all__ = ["DemoResult", "run_demo"]
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    sites: dict[str, Path]
+    lake: Path
+    period: Period
+    sync: list[AccountSync]
+
+
+def run_demo(
+    out: Path,
+    *,
+    content: Path,
+    today: date | None = None,
+    progress: Progress | None = None,
+    months: int = 2,
+    jobs: int = 1,
+) -> DemoResult:
+    """Start the sandbox, sync the demo clients, and build their last ``months`` months."""
+    now = datetime.combine(today, time(12), UTC) if today else datetime.now(UTC)
+    workspace = Workspace(content=content, out=out)
+    agency, clients = load_agency(content), load_clients(content)
+    newest = last_complete_month(now.date())
+    periods = [newest]
+    while len(periods) < months:
+        periods.insert(0, periods[0].previous())
+    start = history_start(newest, agency.history_months)
+    outcome = sync_sandbox(
+        clients, workspace.lake, start=start, now=now, progress=progress, assets=workspace.assets
+    )
+    built = publish_all(
+        workspace, [c.slug for c in clients], periods, jobs=jobs, now=now, progress=progress
+    )
+    sites = {slug: path for (slug, label), path in built.items() if label == newest.label}
+    return DemoResult(sites, out / "lake", newest, outcome)

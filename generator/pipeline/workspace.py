@@ -1,0 +1,43 @@
+"""Where a run reads configuration and writes each stage's files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from generator.creatives import AssetStore
+from generator.lake import Lake
+from generator.periods import Period
+
+__all__ = ["Workspace", "history_start"]
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Where a run reads configuration and writes each stage's files."""
+
+    content: Path
+    out: Path
+
+    @property
+    def lake(self) -> Lake:
+        return Lake(self.out / "lake")
+
+    @property
+    def assets(self) -> AssetStore:
+        return AssetStore(self.out / "assets")
+
+    def results(self, client: str, period: Period) -> Path:
+        return self.out / "results" / client / period.label
+
+    def site(self, client: str, period: Period) -> Path:
+        return self.out / "sites" / client / period.label
+
+
+def history_start(period: Period, months: int) -> date:
+    """First day of the month ``months - 1`` months before ``period``'s last month."""
+    month = Period.month(period.months()[-1])
+    for _ in range(months - 1):
+        month = month.previous()
+    return month.start

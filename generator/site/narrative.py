@@ -1,0 +1,103 @@
+"""The report in plain sentences: what changed, against what, and why.
+
+The analysis supplies facts (``analytics.insights``); this module words them. Sentences are
+plain text (names in them come from platforms), escaped like any other text when rendered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from generator.site.formatting import change, fmt, money, number, ratio
+
+__all__ = ["risks", "story", "wins"]
+
+_STATUS = {"on_track": "on track", "at_risk": "at risk", "off_track": "off track"}
+
+
+def story(summary: Mapping) -> list[str]:
+    """A few sentences a client reads in a minute."""
+    facts, currency = summary.get("facts") or {}, summary["currency"]
+    before = summary["previous"]["title"]
+    out = []
+    head = facts.get("headline")
+    if head and head.get("spend") is not None:
+        out.append(_headline(head, currency, before if facts.get("has_previous") else None))
+    targets = [_target(c, currency) for c in summary.get("cards", []) if c.get("status")]
+    if targets:
+        out.append("Against the targets: " + "; ".join(targets) + ".")
+    drivers = [d for d in facts.get("conversion_drivers", []) if d.get("delta")]
+    if drivers and facts.get("has_previous"):
+        named = ", ".join(f"{d['name']} ({d['delta']:+,.0f})" for d in drivers[:3])
+        out.append(f"The campaigns that moved conversions most: {named}.")
+    for fact in facts.get("risks", []):
+        if fact["kind"] == "anomaly":
+            out.append(_anomaly(fact))
+            break
+    return out
+
+
+def wins(summary: Mapping) -> list[str]:
+    return [_fact(f, summary["currency"]) for f in (summary.get("facts") or {}).get("wins", [])]
+
+
+def risks(summary: Mapping) -> list[str]:
+    return [_fact(f, summary["currency"]) for f in (summary.get("facts") or {}).get("risks", [])]
+
+
+def _headline(head: Mapping, currency: str, before: str | None) -> str:
+    spend = money(head["spend"], currency)
+    if before and head.get("spend_change") is not None:
+        spend += f" ({_direction(head['spend_change'])} on {before})"
+    text = f"Spend was {spend}"
+    if head.get("conversions"):
+        conversions = number(head["conversions"])
+        if before and head.get("conversions_change") is not None:
+            conversions += f" ({change(head['conversions_change'])})"
+        text += f" for {conversions} conversions, at {money(head.get('cpa'), currency)} each"
+    if head.get("value"):
+        text += f"; every {money(1, currency, decimals=0)} returned {ratio(head.get('roas'))}"
+    return text + "."
+
+
+def _direction(value: float) -> str:
+    if abs(value) < 0.005:
+        return "level"
+    return f"{abs(value):.1%} {'up' if value > 0 else 'down'}"
+
+
+def _target(card: Mapping, currency: str) -> str:
+    actual = fmt(card["value"], card["unit"], currency)
+    target = fmt(card["target"], card["unit"], currency)
+    return f"{card['label']} {actual} is {_STATUS[card['status']]} (target {target})"
+
+
+def _anomaly(fact: Mapping) -> str:
+    when = fact["date"]
+    day = when.strftime("%b %d") if isinstance(when, date) else str(when)
+    where = f" on {fact['platform']}" if fact.get("platform") else ""
+    return (
+        f"On {day}, conversions{where} were {fact['ratio']:.0%} of a usual day: worth "
+        "checking tracking and delivery for that day."
+    )
+
+
+def _fact(fact: Mapping, currency: str) -> str:
+    kind = fact["kind"]
+    if kind in ("target_met", "target_missed"):
+        text = _target(fact, currency) if fact.get("status") else str(fact["label"])
+        return text[:1].upper() + text[1:]
+    if kind == "campaign_better":
+        return (
+            f"{fact['name']} ({fact['platform']}): CPA {money(fact['cpa'], currency)}, "
+            f"{abs(fact['cpa_change']):.0%} lower, with more conversions."
+        )
+    if kind == "campaign_worse":
+        return (
+            f"{fact['name']} ({fact['platform']}): CPA {money(fact['cpa'], currency)}, "
+            f"{fact['cpa_change']:.0%} higher on {money(fact['spend'], currency)} of spend."
+        )
+    if kind == "anomaly":
+        return _anomaly(fact)
+    return str(fact.get("message", ""))

@@ -1,0 +1,203 @@
+"""A small, fixed client history, analysed the way the pipeline does, to render and build from.
+
+Two platforms, three campaigns (one with a hostile name, one running an A/B pair), thirteen
+weeks of days, site journeys and repeat customers: enough for every section of a report.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from generator.analytics import report as assembly
+from generator.config import Client
+from generator.periods import Period
+from generator.site.report import Report
+
+HOSTILE = 'Summer <script>alert("xss")</script> [click](javascript:alert(1)) {{ 7*7 }}'
+PERIOD = Period.month("2026-10")
+START = date(2026, 7, 1)
+_ADS = [  # platform, campaign id, campaign name, ad group, ad id, ad name, daily clicks, cvr
+    ("Google Ads", "c1", "Brand", "g1", "a1", "Brand — A", 60, 0.08),
+    ("Google Ads", "c1", "Brand", "g1", "a2", "Brand — B", 60, 0.11),
+    ("Google Ads", "c2", HOSTILE, "g2", "a3", "Sale ad", 40, 0.03),
+    ("Facebook", "c3", "Prospecting", "g3", "a4", "Video", 30, 0.02),
+    ("Facebook", "c3", "Prospecting", "g3", "a5", "Carousel", 25, 0.025),
+    ("Facebook", "c3", "Prospecting", "g3", "a6", "Story", 20, 0.02),
+]
+
+
+def _performance(rng) -> pd.DataFrame:
+    rows = []
+    for offset in range((PERIOD.end - START).days + 1):
+        day = START + timedelta(days=offset)
+        dip = 0.2 if day == date(2026, 10, 14) else 1.0  # one unusual day
+        for platform, cid, cname, gid, aid, aname, clicks, cvr in _ADS:
+            c = int(rng.poisson(clicks * (1.1 if day.weekday() < 5 else 0.8)))
+            conv = int(rng.binomial(c, cvr * (dip if platform == "Google Ads" else 1)))
+            rows.append(
+                {
+                    "date": day,
+                    "platform": platform,
+                    "source": platform.lower(),
+                    "account_id": "acc-" + platform[0],
+                    "account_timezone": "UTC",
+                    "currency": "USD",
+                    "campaign_id": cid,
+                    "campaign_name": cname,
+                    "ad_group_id": gid,
+                    "ad_id": aid,
+                    "ad_name": aname,
+                    "impressions": c * 40,
+                    "clicks": c,
+                    "spend_micros": int(c * 1.25e6),
+                    "conversions": float(conv),
+                    "value_micros": int(conv * 80e6),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _creatives() -> pd.DataFrame:
+    rows = []
+    for index, (platform, *_, aid, aname, _c, _v) in enumerate(_ADS):
+        rows.append(
+            {
+                "platform": platform.lower(),
+                "account_id": "acc-" + platform[0],
+                "creative_id": aid,
+                "ad_id": aid,
+                "version": "v1",
+                "headline": aname,
+                "body": "Free returns <b>always</b>",
+                "format": "image" if index else "text",
+                "landing_url": "https://example.com",
+                "asset_sha256": "ab" * 32 if index == 3 else None,
+                "width": 1200,
+                "height": 628,
+                "fetched_at": datetime(2026, 11, 1, tzinfo=UTC),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _site(rng) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    touches, buys = [], []
+    channels = ["google_ads", "facebook", "organic_search", "email", "direct"]
+    for user in range(900):
+        first = datetime(2026, 7, 1, tzinfo=UTC) + timedelta(hours=int(rng.integers(0, 2900)))
+        path = rng.choice(channels, size=int(rng.integers(1, 4)))
+        for k, channel in enumerate(path):
+            touches.append(
+                {
+                    "user_id": f"u{user}",
+                    "timestamp": first + timedelta(days=2 * k),
+                    "channel": channel,
+                    "campaign_id": "c1" if channel == "google_ads" else None,
+                    "interaction": "session",
+                }
+            )
+        if rng.random() < 0.35 + 0.2 * ("email" in path):
+            at = first + timedelta(days=2 * len(path), hours=1)
+            usual = rng.gamma(3, 25)  # customers differ in how much they spend
+            for repeat in range(1 + int(rng.poisson(0.8))):
+                buys.append(
+                    {
+                        "user_id": f"u{user}",
+                        "timestamp": at + timedelta(days=25 * repeat),
+                        "value": float(rng.gamma(6, usual / 6)),
+                    }
+                )
+    steps = ["session_start", "view_item", "add_to_cart", "purchase"]
+    funnel = pd.DataFrame(
+        [
+            {
+                "date": PERIOD.start + timedelta(days=d),
+                "event_name": s,
+                "event_count": int(500 * 0.4**i),
+                "session_source": "google",
+                "session_medium": "cpc",
+            }
+            for d in range(31)
+            for i, s in enumerate(steps)
+        ]
+    )
+    conversions = pd.DataFrame(buys)
+    conversions = conversions[conversions["timestamp"] < datetime(2026, 11, 1, tzinfo=UTC)]
+    return pd.DataFrame(touches), conversions, funnel
+
+
+def client() -> Client:
+    return Client.model_validate(
+        {
+            "slug": "acme",
+            "name": "Acme & Sons",
+            "industry": "retail",
+            "currency": "USD",
+            "timezone": "UTC",
+            "accounts": [{"platform": "google_ads", "account_id": "1"}],
+            "kpi_targets": {"roas": 2.0, "cpa": {"target": 20, "tolerance": 0.1}},
+            "funnels": [
+                {
+                    "name": "Checkout",
+                    "steps": ["session_start", "view_item", "add_to_cart", "purchase"],
+                }
+            ],
+        }
+    )
+
+
+def make_report() -> Report:
+    rng = np.random.default_rng(5)
+    touches, conversions, funnel = _site(rng)
+    inputs = assembly.Inputs(
+        performance=_performance(rng),
+        creatives=_creatives(),
+        touchpoints=touches,
+        site_conversions=conversions,
+        funnel=funnel,
+    )
+    summary, frames = assembly.assemble(inputs, client(), PERIOD)
+    frames["freshness"] = pd.DataFrame(
+        [
+            {
+                "account": "Google Ads 1",
+                "first": date(2026, 5, 1),
+                "last": date(2026, 11, 23),
+                "status": "up to date",
+            }
+        ]
+    )
+    summary.update(
+        {
+            "client": {"slug": "acme", "name": "Acme & Sons", "industry": "retail"},
+            "agency": {"name": "Lighthouse Digital"},
+            "currency": "USD",
+            "period": {
+                "label": "2026-10",
+                "title": "October 2026",
+                "start": "2026-10-01",
+                "end": "2026-10-31",
+            },
+            "previous": {
+                "label": "2026-09",
+                "title": "September 2026",
+                "start": "2026-09-01",
+                "end": "2026-09-30",
+            },
+            "generated_at": "2026-11-24 12:00 UTC",
+            "freshness": [
+                {
+                    "platform": "Google Ads",
+                    "account": "1",
+                    "synced_through": "2026-11-23",
+                    "last_success": "2026-11-24 06:00 UTC",
+                    "status": "up to date",
+                }
+            ],
+            "warnings": ["Facebook account acc-F could not be refreshed <b>today</b>."],
+        }
+    )
+    return Report(summary, frames)

@@ -9,23 +9,34 @@ Each stage reads the previous stage's files and writes its own under one output 
 so any stage can run alone, and a failure in one never corrupts what an earlier one wrote.
 """
 
-from generator.pipeline.analysis import analyze, load_rates
-from generator.pipeline.demo import DemoResult, run_demo
-from generator.pipeline.publishing import build, publish, publish_all
-from generator.pipeline.syncing import AccountSync, sync, sync_sandbox
-from generator.pipeline.workspace import Workspace, history_start
+import importlib
+from typing import Any
 
-__all__ = [
-    "AccountSync",
-    "DemoResult",
-    "Workspace",
-    "analyze",
-    "build",
-    "history_start",
-    "load_rates",
-    "publish",
-    "publish_all",
-    "run_demo",
-    "sync",
-    "sync_sandbox",
-]
+#: name -> the stage module that defines it (imported on first use, so that ``sync`` does not
+#: load the report-building libraries and ``validate`` loads neither)
+_EXPORTS = {
+    "analyze": "analysis",
+    "load_rates": "analysis",
+    "DemoResult": "demo",
+    "run_demo": "demo",
+    "build": "publishing",
+    "publish": "publishing",
+    "publish_all": "publishing",
+    "AccountSync": "syncing",
+    "sync": "syncing",
+    "sync_sandbox": "syncing",
+    "Workspace": "workspace",
+    "history_start": "workspace",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'generator.pipeline' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"generator.pipeline.{_EXPORTS[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    return __all__

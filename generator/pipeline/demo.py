@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -32,9 +33,10 @@ def run_demo(
     today: date | None = None,
     progress: Progress | None = None,
     months: int = 2,
-    jobs: int = 1,
+    jobs: int | None = None,
 ) -> DemoResult:
-    """Start the sandbox, sync the demo clients, and build their last ``months`` months."""
+    """Start the sandbox, sync the demo clients, and build their last ``months`` months
+    (clients in ``jobs`` worker processes; by default one per core, at most two)."""
     now = datetime.combine(today, time(12), UTC) if today else datetime.now(UTC)
     workspace = Workspace(content=content, out=out)
     agency, clients = load_agency(content), load_clients(content)
@@ -46,6 +48,7 @@ def run_demo(
     outcome = sync_sandbox(
         clients, workspace.lake, start=start, now=now, progress=progress, assets=workspace.assets
     )
+    jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
     built = publish_all(
         workspace, [c.slug for c in clients], periods, jobs=jobs, now=now, progress=progress
     )

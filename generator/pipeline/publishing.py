@@ -14,6 +14,7 @@ from generator.config import Agency, Client, load_agency, load_clients
 from generator.periods import Period
 from generator.pipeline.analysis import analyze, load_rates
 from generator.pipeline.workspace import Workspace
+from generator.site import archive
 from generator.site.build import build_site
 from generator.site.report import Report
 
@@ -47,35 +48,29 @@ def publish_all(
     now: datetime | None = None,
     progress: Progress | None = None,
 ) -> dict[tuple[str, str], Path]:
-    """``publish`` for every client and period; ``jobs`` > 1 spreads clients over processes.
+    """``publish`` for every client and period; ``jobs`` > 1 spreads them over processes.
 
-    A client's periods run in order in one worker (their archive index is shared).
+    Each (client, period) is one task; once all are done each client's archive index is
+    rewritten here, so workers finishing in any order leave it complete.
     """
-    task = (
-        progress.add_task("building report sites", total=len(slugs) * len(periods))
-        if (progress)
-        else None
-    )
+    tasks = [(slug, period) for slug in slugs for period in periods]
+    bar = progress.add_task("building report sites", total=len(tasks)) if progress else None
     done: dict[tuple[str, str], Path] = {}
-
-    def finished(slug: str, sites: list[Path]) -> None:
-        for period, site in zip(periods, sites, strict=True):
-            done[(slug, period.label)] = site
-        if progress:
-            progress.advance(task, len(sites))
-
-    if jobs <= 1 or len(slugs) <= 1:
-        for slug in slugs:
-            finished(slug, _publish_periods(workspace, slug, list(periods), now))
-        return done
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        futures = {
-            pool.submit(_publish_periods, workspace, s, list(periods), now): s for s in slugs
-        }
-        for future in as_completed(futures):
-            finished(futures[future], future.result())
+    if jobs <= 1 or len(tasks) <= 1:
+        for slug, period in tasks:
+            done[(slug, period.label)] = publish(workspace, slug, period, now)
+            if progress:
+                progress.advance(bar)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            futures = {
+                pool.submit(publish, workspace, slug, period, now): (slug, period.label)
+                for slug, period in tasks
+            }
+            for future in as_completed(futures):
+                done[futures[future]] = future.result()
+                if progress:
+                    progress.advance(bar)
+    for slug in slugs:
+        archive.update(workspace.out / "sites" / slug)
     return done
-
-
-def _publish_periods(workspace, slug, periods, now) -> list[Path]:
-    return [publish(workspace, slug, period, now) for period in periods]

@@ -291,11 +291,10 @@ def sync_sandbox(
     assets: AssetStore | None = None,
 ) -> list[AccountSync]:
     """``sync`` against the built-in sandbox, started on 127.0.0.1 for the duration."""
-    from generator.sandbox import DEMO_ENVIRONMENT, PLATFORMS, World, create_app, serve
+    from generator.sandbox import DEMO_ENVIRONMENT, PLATFORMS, serve_process
 
     now = now or datetime.now(UTC)
-    world = World(end=now.date() - timedelta(days=1))
-    with serve(create_app(world)) as sandbox:
+    with serve_process(end=now.date() - timedelta(days=1), now=now) as sandbox:
         endpoints = {name: sandbox.base_url(name) for name in PLATFORMS}
         return asyncio.run(
             sync(

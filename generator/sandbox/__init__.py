@@ -6,7 +6,7 @@ The sandbox imports only ``schema`` and its own world; the real connectors talk 
 from generator.sandbox.app import PLATFORMS, create_app
 from generator.sandbox.credentials import DEMO_CREDENTIALS, DEMO_ENVIRONMENT
 from generator.sandbox.faults import Faults
-from generator.sandbox.server import RunningSandbox, serve
+from generator.sandbox.server import RunningSandbox, serve, serve_process
 from generator.sandbox.world import WORLD_START, World
 
 __all__ = [
@@ -19,4 +19,5 @@ __all__ = [
     "World",
     "create_app",
     "serve",
+    "serve_process",
 ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
+import zlib
 from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
@@ -90,10 +92,26 @@ def image_bytes(ad: Ad) -> bytes:
 
 
 @lru_cache(maxsize=1)
-def _bomb() -> bytes:
-    out = io.BytesIO()
-    Image.new("1", (30_000, 30_000)).save(out, format="PNG", optimize=True)
-    return out.getvalue()
+def _bomb(side: int = 30_000) -> bytes:
+    """A valid 1-bit PNG of side x side blank pixels, about 110 kB on the wire.
+
+    Written row by row with zlib, because drawing it with Pillow would take a byte per
+    pixel (900 MB) just to make it.
+    """
+    row = b"\x00" * (1 + side // 8)  # filter type 0, then the packed pixels
+    squeeze = zlib.compressobj(9)
+    data = b"".join(squeeze.compress(row) for _ in range(side)) + squeeze.flush()
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", data)
+        + _chunk(b"IEND", b"")
+    )
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def _wrap(text: str, width: int) -> str:

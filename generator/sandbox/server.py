@@ -1,19 +1,25 @@
-"""Run the sandbox on 127.0.0.1 in a background thread (for the demo and the CLI)."""
+"""Run the sandbox on 127.0.0.1: in a background thread (``serve``, for tests that hold the
+app), or in a process of its own (``serve_process``, for the demo and the CLI, so that the
+platforms' side of the wire does not share a core with the sync that talks to it)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import select
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
 
 import uvicorn
 from starlette.applications import Starlette
 
-__all__ = ["RunningSandbox", "serve"]
+__all__ = ["RunningSandbox", "serve", "serve_process"]
 
 
 @dataclass(frozen=True)
@@ -21,7 +27,7 @@ class RunningSandbox:
     """A sandbox listening on loopback; ``base_url(platform)`` is what a connector is given."""
 
     url: str
-    app: Starlette
+    app: Starlette | None = None
 
     def base_url(self, platform: str) -> str:
         return f"{self.url}/{platform}"
@@ -51,3 +57,48 @@ def serve(app: Starlette, host: str = "127.0.0.1", port: int = 0) -> Iterator[Ru
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@contextlib.contextmanager
+def serve_process(
+    *,
+    end: date,
+    now: datetime | None = None,
+    seed: int = 7,
+    port: int = 0,
+    timeout: float = 120.0,
+) -> Iterator[RunningSandbox]:
+    """Serve a fresh sandbox (``World(seed, end)``) from a child process until the block ends.
+
+    The child is ``python -m generator.sandbox``: it prints its URL, then serves until its
+    standard input closes.
+
+    Raises:
+        RuntimeError: the sandbox did not come up within ``timeout`` seconds.
+    """
+    command = [
+        sys.executable,
+        "-m",
+        "generator.sandbox",
+        "--end",
+        end.isoformat(),
+        "--seed",
+        str(seed),
+        "--port",
+        str(port),
+    ]
+    if now is not None:
+        command += ["--now", now.isoformat()]
+    child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        ready, _, _ = select.select([child.stdout], [], [], timeout)
+        url = child.stdout.readline().strip() if ready else ""
+        if not url.startswith("http"):
+            raise RuntimeError(f"the sandbox did not start (exit code {child.poll()})")
+        yield RunningSandbox(url=url)
+    finally:
+        child.stdin.close()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()

@@ -24,10 +24,10 @@ START = date(2026, 9, 1)
 FAST = RetryPolicy(base=0.005, cap=0.02, rate_limit_wait=60)
 
 
-def run_sync(world, lake, clients, faults=None, now=NOW, **kw):
+def run_sync(world, lake, clients, faults=None, now=NOW, app=None, **kw):
     import asyncio
 
-    app = create_app(world, faults, now=now)
+    app = app or create_app(world, faults, now=now)
     return asyncio.run(
         pipeline.sync(
             clients,
@@ -186,11 +186,11 @@ def test_accounts_without_credentials_or_connector_are_reported(world, content, 
     assert any("GOOGLE_ADS_DEVELOPER_TOKEN is not set" in o.message for o in outcome)
 
 
-def only_google(content, slug):
-    """The client with its Google Ads accounts only."""
+def only_google(content, slug, platform="google_ads"):
+    """The client with its accounts on one platform only."""
     path = content / slug / "client.yml"
     data = yaml.safe_load(path.read_text())
-    data["accounts"] = [a for a in data["accounts"] if a["platform"] == "google_ads"]
+    data["accounts"] = [a for a in data["accounts"] if a["platform"] == platform]
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
     return load_client(path)
 
@@ -242,3 +242,25 @@ def test_rotated_refresh_tokens_are_used_next_time(tmp_path):
     syncing._rotation_keeper(group, store)("second")
     assert syncing._current_tokens("linkedin", credentials, store)["refresh_token"] == "second"
     assert syncing._rotation_keeper(syncing._Group("x", {}), store) is None
+
+
+def test_a_report_still_running_is_resumed_by_the_next_sync(world, content, tmp_path, monkeypatch):
+    from generator.connectors.meta import Meta
+
+    lake, client = Lake(tmp_path / "lake"), only_google(content, "harbor", "meta")
+    account = client.accounts[0].account_id
+    app = create_app(world, now=NOW)
+    monkeypatch.setattr(Meta, "job_timeout", 0.0)
+    first = run_sync(world, lake, [client], app=app)
+    assert [o.status for o in first] == ["stale"] and "still running" in first[0].message
+    pending = lake.state.get("harbor", "meta", account).pending
+    assert len(pending) == 1  # the first window's job, left at the platform
+
+    monkeypatch.setattr(Meta, "job_timeout", 60.0)
+    second = run_sync(world, lake, [client], app=app)
+    assert [o.status for o in second] == ["ok"]
+    assert lake.state.get("harbor", "meta", account).pending == {}
+    jobs = app.state.meta_sandbox.jobs
+    (resumed,) = pending.values()
+    assert jobs[resumed].polls > 1  # polled again by the second run, not abandoned
+    assert stored(lake, account)[:5] == truth(world, account)[:5]

@@ -9,22 +9,39 @@ retries, backoff, token refresh and throttling are the framework's (``http.ApiCl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import httpx
 import pyarrow as pa
 
 from generator.connectors.auth import Authenticator, NoAuth
 from generator.connectors.http import ApiClient
+from generator.connectors.jobs import JobStatus, run_job
 from generator.connectors.redact import register_secret
 from generator.connectors.retry import RetryPolicy
 from generator.connectors.verdicts import Verdict
-from generator.errors import AuthFailed, ConnectorError
+from generator.errors import (
+    ApiVersionRetired,
+    AuthFailed,
+    ConnectorError,
+    JobFailed,
+    JobTimedOut,
+    PlatformUnavailable,
+    RateLimited,
+)
+
+T = TypeVar("T")
+
+#: errors of a resumed report that say nothing about the job itself (retrying it is pointless)
+_WORTH_RAISING = (ApiVersionRetired, AuthFailed, JobTimedOut, PlatformUnavailable, RateLimited)
 
 __all__ = ["FETCHERS", "AccountInfo", "Connector"]
+
+log = logging.getLogger("generator.connectors")
 
 #: dated canonical table -> the method that fetches it for an account and date range
 FETCHERS = {
@@ -68,6 +85,10 @@ class Connector:
     datasets: ClassVar[tuple[str, ...]] = ("ad_performance", "actions")
     #: whether ``fetch_creatives`` is offered
     has_creatives: ClassVar[bool] = True
+    #: seconds an async report may take before the run moves on (it resumes next run)
+    job_timeout: ClassVar[float] = 1800.0
+    #: seconds before the second poll of a report job (grows 1.6x per poll up to 30 s)
+    poll_delay: ClassVar[float] = 0.5
 
     def __init__(
         self,
@@ -90,6 +111,9 @@ class Connector:
                 register_secret(value)
         self.base_url = base_url.rstrip("/") if base_url else None
         self.on_rotate = on_rotate
+        #: account id -> {report key: job id} of jobs submitted but not yet read; the sync
+        #: stores it with the account's state so the next run resumes them
+        self.pending: dict[str, dict[str, str]] = {}
         self._http = httpx.AsyncClient(
             transport=transport,
             follow_redirects=False,
@@ -147,6 +171,54 @@ class Connector:
                 f"{self.platform} does not provide {dataset}", platform=self.platform
             )
         return await getattr(self, FETCHERS[dataset])(account_id, start, end)
+
+    async def run_report(
+        self,
+        account_id: str,
+        key: str,
+        submit: Callable[[], Awaitable[str]],
+        poll: Callable[[str], Awaitable[JobStatus]],
+        fetch: Callable[[str, JobStatus], Awaitable[T]],
+    ) -> T:
+        """Run an async report job to its result, resuming one an earlier run left pending.
+
+        ``key`` names the report (dataset and date range); a job submitted under it stays in
+        ``pending`` until its result is read, so a run that times out (``JobTimedOut``)
+        leaves it for the next run instead of submitting a duplicate. A resumed job the
+        platform no longer knows or that failed is submitted afresh.
+        """
+        jobs = self.pending.setdefault(account_id, {})
+        options = {"timeout": self.job_timeout, "first_delay": self.poll_delay}
+        if (resumed := jobs.get(key)) is not None:
+            try:
+                result = await run_job(
+                    self.platform, submit, poll, fetch, job_id=resumed, **options
+                )
+            except ConnectorError as exc:
+                if isinstance(exc, _WORTH_RAISING):
+                    raise
+                # failed, expired or unknown at the platform: build the report afresh
+                log.info(
+                    "%s: pending report %s unusable (%s); resubmitting", self.platform, key, exc
+                )
+                jobs.pop(key, None)
+            else:
+                jobs.pop(key, None)
+                return result
+        try:
+            result = await run_job(
+                self.platform,
+                submit,
+                poll,
+                fetch,
+                on_submitted=lambda job_id: jobs.__setitem__(key, job_id),
+                **options,
+            )
+        except JobFailed:
+            jobs.pop(key, None)  # a failed job is never worth resuming
+            raise
+        jobs.pop(key, None)  # a timed-out one (JobTimedOut) stays pending for the next run
+        return result
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -45,6 +45,7 @@ class _Tries:
 
     started: float
     failures: int = 0
+    limited: int = 0
     waited: float = 0.0
     refreshed: bool = False
 
@@ -169,7 +170,14 @@ class ApiClient:
         if isinstance(verdict, Fail):
             raise verdict.error
         if isinstance(verdict, Refresh):
-            if tries.refreshed or not authenticate:
+            if not (authenticate and getattr(self.auth, "refreshable", False)):
+                raise AuthFailed(
+                    "the platform rejected the credentials; renew the token or key in the "
+                    "environment and check the app's access to this account",
+                    platform=self.platform,
+                    request=request,
+                )
+            if tries.refreshed:
                 raise AuthFailed(
                     "the platform rejected a freshly issued access token; check "
                     "the app's permissions",
@@ -180,9 +188,8 @@ class ApiClient:
             self.auth.invalidate()
             return
         if isinstance(verdict, RateLimit):
-            delay = (
-                verdict.after if verdict.after is not None else self._backoff(tries.failures + 1)
-            )
+            tries.limited += 1  # without a hint, each consecutive limit waits longer
+            delay = verdict.after if verdict.after is not None else self._backoff(tries.limited)
             if tries.waited + delay > self.policy.rate_limit_wait:
                 raise RateLimited(
                     f"still rate limited after waiting {tries.waited:.0f}s ({verdict.reason})",
@@ -215,12 +222,15 @@ class ApiClient:
         if authenticate:
             headers |= await self.auth.headers(self.http)
         rest = {k: v for k, v in kwargs.items() if k != "headers"}
+        outgoing = self.http.build_request(
+            method, url, headers=headers, timeout=self.policy.timeout, **rest
+        )
+        if authenticate and (sign := getattr(self.auth, "sign", None)):
+            sign(outgoing)  # schemes that sign the whole request (OAuth 1.0a)
         async with self.limiter:
             self.stats.requests += 1
             try:
-                response = await self.http.request(
-                    method, url, headers=headers, timeout=self.policy.timeout, **rest
-                )
+                response = await self.http.send(outgoing)
             except httpx.TimeoutException:
                 return Retry("timeout"), None
             except httpx.TransportError as exc:

@@ -46,7 +46,7 @@ import pyarrow as pa
 
 from generator.connectors.auth import StaticToken
 from generator.connectors.base import AccountInfo, Connector
-from generator.connectors.jobs import JobStatus, run_job, split_on_failure
+from generator.connectors.jobs import JobStatus, split_on_failure
 from generator.connectors.normalize import Col, normalize, utc_now
 from generator.connectors.paging import CursorPaginator, PageRequest, dig, paginate
 from generator.connectors.redact import redact
@@ -172,8 +172,6 @@ class Meta(Connector):
     rate = 8.0
     lookback_days = 28  # Meta restates conversions for 28 days, then the data "freezes"
     credential_names = ("access_token",)
-    #: seconds before the second poll of an insights job (grows 1.6x per poll, at most 30 s)
-    poll_delay: float = 0.5
 
     def __init__(self, credentials: Mapping[str, str], **options: Any) -> None:
         super().__init__(credentials, **options)
@@ -286,14 +284,15 @@ class Meta(Connector):
         key = (_node(account_id), start, end)
         rows, unread = self._shared.pop(key, ([], frozenset()))
         if dataset not in unread:
-            rows = await split_on_failure(partial(self._report, key[0]), start, end, _concat)
+            rows = await split_on_failure(partial(self._report, account_id), start, end, _concat)
             unread = frozenset(self.datasets)
         if unread - {dataset}:
             self._shared[key] = (rows, unread - {dataset})
         return info, rows
 
-    async def _report(self, node: str, start: date, end: date) -> list[dict]:
+    async def _report(self, account_id: str, start: date, end: date) -> list[dict]:
         """One async insights job, submitted, polled and read to its last page."""
+        node = _node(account_id)
 
         async def submit() -> str:
             url, params = self._graph(f"{node}/insights"), _report_params(start, end)
@@ -309,7 +308,8 @@ class Meta(Connector):
         async def fetch(run_id: str, status: JobStatus) -> list[dict]:
             return await self._collect(f"{run_id}/insights", {"limit": PAGE_SIZE})
 
-        rows = await run_job(self.platform, submit, poll, fetch, first_delay=self.poll_delay)
+        key = f"insights:{start}:{end}"
+        rows = await self.run_report(account_id, key, submit, poll, fetch)
         return [
             {**r, "_platform": NETWORKS.get(r.get("publisher_platform"), "facebook")} for r in rows
         ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from rich.progress import Progress
@@ -20,7 +20,7 @@ from generator.connectors import (
 )
 from generator.connectors.tokens import TokenStore
 from generator.creatives import AssetStore, retrieve_assets
-from generator.errors import PlatformUnavailable, RateLimited, ReportError
+from generator.errors import JobTimedOut, PlatformUnavailable, RateLimited, ReportError
 from generator.lake import AccountState, Lake
 
 __all__ = ["AccountSync", "sync", "sync_sandbox"]
@@ -213,8 +213,11 @@ async def _sync_account(
             notes=tuple(notes),
         )
     except ReportError as exc:
-        status = "stale" if isinstance(exc, PlatformUnavailable | RateLimited) else "failed"
-        latest = lake.state.get(client.slug, account.platform, account.account_id)
+        waiting = PlatformUnavailable | RateLimited | JobTimedOut
+        status = "stale" if isinstance(exc, waiting) else "failed"
+        latest = _with_pending(
+            lake.state.get(client.slug, account.platform, account.account_id), connector
+        )
         await asyncio.to_thread(lake.state.put, latest.failed(status, str(exc), now))
         outcome = AccountSync(
             client.slug,
@@ -240,6 +243,7 @@ async def _sync_windows(
     lookback = connector.lookback_days if lookback is None else lookback
     end = last_complete_day(info.timezone, now)
     windows = sync_windows(state, start=start, end=end, lookback_days=lookback, full=full)
+    connector.pending[account.account_id] = dict(state.pending)  # reports to resume
     if progress:
         progress.update(task, total=len(windows) + 1)
     for window in windows:
@@ -257,13 +261,20 @@ async def _sync_windows(
                 window,
                 table,
             )
-        state = state.with_covered(window.start, window.end)
+        state = _with_pending(state.with_covered(window.start, window.end), connector)
         await asyncio.to_thread(lake.state.put, state)  # committed after the data
         done["rows"] += next(iter(tables.values())).num_rows
         done["windows"] += 1
         if progress:
             progress.advance(task)
     return state
+
+
+def _with_pending(state: AccountState, connector: Connector) -> AccountState:
+    """``state`` with the account's report jobs still pending at the platform."""
+    if state.account_id not in connector.pending:
+        return state
+    return replace(state, pending=dict(connector.pending[state.account_id]))
 
 
 async def _sync_creatives(connector, client, account, lake, assets) -> list[str]:

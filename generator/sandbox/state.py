@@ -7,9 +7,11 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from generator.sandbox.faults import Faults
 from generator.sandbox.world import World
@@ -72,6 +74,7 @@ class SandboxState:
     tokens: TokenIssuer = field(default_factory=TokenIssuer)
     throttle: Throttle | None = None
     requests: Counter = field(default_factory=Counter)
+    _scratch: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.throttle is None:
@@ -80,3 +83,28 @@ class SandboxState:
     def performance(self) -> pa.Table:
         """The ad numbers as reported right now (recent days still maturing)."""
         return self.world.reported(self.now().date())
+
+    def rows(
+        self,
+        source: str,
+        account_id: str,
+        since: date,
+        until: date,
+        *,
+        ad_ids: list[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The account's reported rows from ``since`` to ``until`` (of ``ad_ids`` if given),
+        one per date x ad x network, in date then ad order."""
+        truth = self.performance()
+        mask = pc.and_(pc.equal(truth["source"], source), pc.equal(truth["account_id"], account_id))
+        mask = pc.and_(mask, pc.greater_equal(truth["date"], since))
+        mask = pc.and_(mask, pc.less_equal(truth["date"], until))
+        if ad_ids is not None:
+            mask = pc.and_(mask, pc.is_in(truth["ad_id"], pa.array(ad_ids, pa.string())))
+        records = truth.filter(mask).to_pylist()
+        records.sort(key=lambda r: (r["date"], r["ad_id"], r["platform"]))
+        return records
+
+    def scratch(self, platform: str) -> dict[str, Any]:
+        """A dict the platform's handlers keep between calls (report jobs, cursors)."""
+        return self._scratch.setdefault(platform, {})

@@ -4,7 +4,7 @@ import base64
 import httpx
 import pytest
 
-from generator.connectors.auth import NoAuth, OAuth2Refresh, StaticToken
+from generator.connectors.auth import NoAuth, OAuth1, OAuth2Refresh, StaticToken
 from generator.errors import AuthFailed
 
 
@@ -112,3 +112,66 @@ async def test_missing_credentials_and_static_tokens():
     token.invalidate()
     assert await NoAuth().headers(None) == {}
     NoAuth().invalidate()
+
+
+async def test_the_token_endpoint_is_retried_when_briefly_down():
+    http, seen = token_server([(503, {}), (502, {}), (200, {"access_token": "a1"})])
+    auth = oauth(Clock())
+    assert await auth.headers(http) == {"Authorization": "Bearer a1"}
+    assert len(seen) == 3
+
+
+async def test_a_token_endpoint_down_for_good_is_an_auth_failure():
+    def handle(request):
+        raise httpx.ConnectTimeout("down")
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handle))
+    with pytest.raises(AuthFailed, match="unreachable"):
+        await oauth(Clock(), attempts=2).headers(http)
+
+
+def test_oauth1_signature_matches_the_published_example():
+    # X's developer documentation, "Creating a signature": the worked example's inputs and
+    # its published signature hCtSmYh+iHYCEqBWrE7C7hYmtUk=
+    auth = OAuth1(
+        "x",
+        consumer_key="xvz1evFS4wEEPTGEFPHBog",
+        consumer_secret="kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw",
+        token="370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb",
+        token_secret="LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE",
+        clock=lambda: 1318622958,
+        nonce=lambda: "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg",
+    )
+    request = httpx.Request(
+        "POST",
+        "https://api.twitter.com/1.1/statuses/update.json",
+        params={"include_entities": "true"},
+        data={"status": "Hello Ladies + Gentlemen, a signed OAuth request!"},
+    )
+    auth.sign(request)
+    header = request.headers["Authorization"]
+    assert header.startswith('OAuth oauth_consumer_key="xvz1evFS4wEEPTGEFPHBog"')
+    assert 'oauth_signature="hCtSmYh%2BiHYCEqBWrE7C7hYmtUk%3D"' in header
+    assert 'oauth_timestamp="1318622958"' in header and 'oauth_version="1.0"' in header
+
+
+async def test_oauth1_signs_every_request_through_the_api_client():
+    from generator.connectors.http import ApiClient
+
+    seen = []
+
+    def handle(request):
+        seen.append(request.headers.get("authorization", ""))
+        return httpx.Response(200, json={})
+
+    auth = OAuth1("x", consumer_key="ck", consumer_secret="cs", token="t", token_secret="ts")
+    api = ApiClient("x", httpx.AsyncClient(transport=httpx.MockTransport(handle)), auth=auth)
+    await api.call("GET", "https://ads-api.x.com/12/accounts", params={"count": "5"})
+    await api.call("GET", "https://ads-api.x.com/12/accounts", params={"count": "5"})
+    assert all(h.startswith("OAuth ") for h in seen) and seen[0] != seen[1]  # fresh nonces
+    assert await auth.headers(None) == {} and auth.invalidate() is None
+
+
+def test_oauth1_names_missing_credentials():
+    with pytest.raises(AuthFailed, match="access_token_secret"):
+        OAuth1("x", consumer_key="ck", consumer_secret="cs", token="t", token_secret="")

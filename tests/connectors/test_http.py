@@ -110,3 +110,23 @@ def test_secrets_are_masked_in_log_records(caplog):
     finally:
         logger.removeFilter(filt)
     assert redact.redact("nothing here") == "nothing here"
+
+
+async def test_consecutive_rate_limits_without_a_hint_wait_longer_each_time():
+    replay = Replay({"/x": [httpx.Response(429)] * 4 + [{"ok": 1}]})
+    api, sleeps = client(replay, policy=RetryPolicy(base=1.0, cap=100.0))
+    await api.call("GET", "https://p.test/x")
+    assert len(sleeps) == 4
+    assert 0.5 <= sleeps[0] <= 1.0
+    assert sleeps[3] >= 4.0  # the fourth wait's floor is half of 8 s
+
+
+async def test_a_rejected_static_token_fails_at_once_naming_the_fix():
+    from generator.connectors.auth import StaticToken
+    from generator.errors import AuthFailed
+
+    replay = Replay({"/x": [httpx.Response(401)]})
+    api, _ = client(replay, auth=StaticToken("demo", "long-lived"))
+    with pytest.raises(AuthFailed, match="renew the token"):
+        await api.call("GET", "https://p.test/x")
+    assert len(replay.requests) == 1

@@ -3,6 +3,7 @@ from datetime import date
 import httpx
 import pytest
 
+from generator.connectors.base import Connector
 from generator.connectors.http import ApiClient
 from generator.connectors.jobs import JobStatus, run_job, split_on_failure
 from generator.connectors.paging import (
@@ -15,7 +16,13 @@ from generator.connectors.paging import (
     dig,
     paginate,
 )
-from generator.errors import JobFailed, JobTimedOut, ResponseInvalid
+from generator.errors import (
+    ConnectorError,
+    JobFailed,
+    JobTimedOut,
+    PlatformUnavailable,
+    ResponseInvalid,
+)
 
 from .conftest import Replay
 
@@ -175,3 +182,66 @@ async def test_a_failing_range_is_split_until_it_works():
 
     with pytest.raises(JobFailed):
         await split_on_failure(always, date(2026, 10, 1), date(2026, 10, 2), list)
+
+
+class Reports(Connector):
+    platform, api_version, poll_delay = "demo", "v1", 0.001
+
+
+class Job:
+    """A platform-side report that finishes after ``polls`` polls; ids it never issued fail."""
+
+    def __init__(self, polls):
+        self.polls, self.issued, self.polled = polls, [], []
+
+    async def submit(self):
+        self.issued.append(f"job-{len(self.issued) + 1}")
+        return self.issued[-1]
+
+    async def poll(self, job_id):
+        self.polled.append(job_id)
+        if job_id not in self.issued:
+            raise ConnectorError("Unsupported get request: unknown object", platform="demo")
+        return JobStatus(done=self.polled.count(job_id) >= self.polls)
+
+    async def fetch(self, job_id, status):
+        return f"rows of {job_id}"
+
+
+async def test_a_timed_out_report_stays_pending_and_the_next_run_resumes_it():
+    connector, job = Reports({}), Job(polls=3)
+    connector.job_timeout = 0
+    with pytest.raises(JobTimedOut):
+        await connector.run_report("7", "insights:2026-10", job.submit, job.poll, job.fetch)
+    assert connector.pending == {"7": {"insights:2026-10": "job-1"}}
+    connector.job_timeout = 60
+    result = await connector.run_report("7", "insights:2026-10", job.submit, job.poll, job.fetch)
+    assert result == "rows of job-1" and job.issued == ["job-1"]  # resumed, not resubmitted
+    assert connector.pending == {"7": {}}
+
+
+async def test_a_pending_report_the_platform_forgot_is_submitted_again():
+    connector, job = Reports({}), Job(polls=1)
+    connector.pending = {"7": {"insights:2026-10": "job-from-last-week"}}
+    result = await connector.run_report("7", "insights:2026-10", job.submit, job.poll, job.fetch)
+    assert result == "rows of job-1" and connector.pending == {"7": {}}
+
+
+async def test_a_failed_report_is_not_kept_pending_and_transport_trouble_is_raised():
+    connector = Reports({})
+
+    async def failed(job_id):
+        return JobStatus(failed=True, detail="Job Failed")
+
+    job = Job(polls=1)
+    with pytest.raises(JobFailed):
+        await connector.run_report("7", "k", job.submit, failed, job.fetch)
+    assert connector.pending == {"7": {}}
+
+    async def down(job_id):
+        raise PlatformUnavailable("gave up", platform="demo")
+
+    connector.pending = {"7": {"k": "job-9"}}
+    with pytest.raises(PlatformUnavailable):
+        await connector.run_report("7", "k", job.submit, down, job.fetch)
+    assert connector.pending == {"7": {"k": "job-9"}}  # still worth resuming later

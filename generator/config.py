@@ -30,7 +30,7 @@ from pydantic import (
 from generator import formula
 from generator.errors import ConfigError
 from generator.metrics import COMPONENTS, KPIS
-from generator.schema import SOURCES
+from generator.schema import ACTION_TYPES, SOURCES
 
 __all__ = [
     "AccountConfig",
@@ -70,8 +70,69 @@ class Branding(_Model):
     accent_color: Color = "#e07a1f"
 
 
+#: what a file export's columns can map to (money in major units or micros)
+FILE_COLUMNS = (
+    "date",
+    "campaign_id",
+    "campaign_name",
+    "ad_group_id",
+    "ad_group_name",
+    "ad_id",
+    "ad_name",
+    "impressions",
+    "clicks",
+    "spend",
+    "spend_micros",
+    "conversions",
+    "value",
+    "value_micros",
+    "video_views",
+)
+
+
+class FileExport(_Model):
+    """A CSV or XLSX export of a channel without an API (offline, affiliates, newsletters).
+
+    ``columns`` maps canonical names (``FILE_COLUMNS``) to the export's own headers; only
+    ``date`` and a campaign (``campaign_name`` or ``campaign_id``) are required, metrics not
+    mapped are 0. ``spend``/``value`` are amounts in major units ("1,234.50", "$12"),
+    ``spend_micros``/``value_micros`` whole micros.
+    """
+
+    path: Annotated[str, Field(min_length=1)]
+    channel: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+    format: Literal["csv", "xlsx"] | None = None
+    sheet: str | None = None
+    delimiter: Annotated[str, Field(min_length=1, max_length=1)] = ","
+    skip_rows: Annotated[int, Field(ge=0, le=100)] = 0
+    skip_footer: Annotated[int, Field(ge=0, le=100)] = 0
+    date_format: str | None = None
+    decimal: Literal[".", ","] = "."
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
+    action_type: Literal[ACTION_TYPES] = "purchase"  # type: ignore[valid-type]
+    columns: dict[str, str]
+
+    @field_validator("columns")
+    @classmethod
+    def _known_and_enough(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(FILE_COLUMNS))
+        if unknown:
+            raise ValueError(f"unknown column {unknown[0]!r}; map any of {', '.join(FILE_COLUMNS)}")
+        if "date" not in value or not {"campaign_name", "campaign_id"} & set(value):
+            raise ValueError("map at least 'date' and 'campaign_name' (or 'campaign_id')")
+        for money in ("spend", "value"):
+            if money in value and f"{money}_micros" in value:
+                raise ValueError(f"map either {money!r} or '{money}_micros', not both")
+        return value
+
+    @property
+    def kind(self) -> str:
+        """csv or xlsx: as configured, else from the file name."""
+        return self.format or ("xlsx" if self.path.lower().endswith(".xlsx") else "csv")
+
+
 class AccountConfig(_Model):
-    """One ad or analytics account to sync."""
+    """One ad or analytics account to sync (``file`` accounts describe their export)."""
 
     platform: Literal[SOURCES]  # type: ignore[valid-type]
     account_id: Annotated[str, Field(min_length=1, max_length=64)]
@@ -79,6 +140,15 @@ class AccountConfig(_Model):
     credentials: dict[str, str] = Field(default_factory=dict)
     lookback_days: Annotated[int, Field(ge=0, le=90)] | None = None
     options: dict[str, Any] = Field(default_factory=dict)
+    file: FileExport | None = None
+
+    @model_validator(mode="after")
+    def _file_only_for_files(self) -> AccountConfig:
+        if self.platform == "file" and self.file is None:
+            raise ValueError("a 'file' account needs a 'file:' section (path, channel, columns)")
+        if self.platform != "file" and self.file is not None:
+            raise ValueError("'file:' belongs only to accounts with platform: file")
+        return self
 
     @field_validator("account_id", mode="before")
     @classmethod
@@ -302,6 +372,33 @@ def resolve_credentials(
             )
         resolved[key] = env[match.group(1)]
     return resolved
+
+
+_ENV_ANYWHERE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def resolve_export_path(
+    client: Client, account: AccountConfig, env: Mapping[str, str] | None = None
+) -> Path:
+    """Where a ``file`` account's export is: ``${VAR}``s expanded, relative to the client folder.
+
+    Raises:
+        ConfigError: a referenced environment variable is not set.
+    """
+    assert account.file is not None
+    env = os.environ if env is None else env
+
+    def expand(match: re.Match) -> str:
+        if match.group(1) not in env:
+            raise ConfigError(
+                f"environment variable {match.group(1)} is not set; export it before syncing",
+                file=str(client.folder / "client.yml"),
+                field=f"accounts[file/{account.account_id}].file.path",
+            )
+        return env[match.group(1)]
+
+    path = Path(_ENV_ANYWHERE.sub(expand, account.file.path)).expanduser()
+    return path if path.is_absolute() else client.folder / path
 
 
 def _check_zone(value: str) -> str:

@@ -17,7 +17,8 @@ fix it, and never contains a secret.
         ├── PlatformUnavailable  5xx / timeouts past the retry bound; data marked stale
         ├── ResponseInvalid    the platform answered something we cannot read
         ├── JobFailed          an asynchronous report job failed (retry smaller ranges)
-        └── JobTimedOut        a report job outlived its deadline (resume it next run)
+        ├── JobTimedOut        a report job outlived its deadline (resume it next run)
+        └── ExportInvalid      a file export is missing or has a bad cell (file, line, column)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = [
     "BuildError",
     "ConfigError",
     "ConnectorError",
+    "ExportInvalid",
     "JobFailed",
     "JobTimedOut",
     "LakeError",
@@ -137,3 +139,14 @@ class JobTimedOut(ConnectorError):
     def __init__(self, message: str, *, platform: str, job_id: str) -> None:
         self.job_id = job_id
         super().__init__(message, platform=platform)
+
+
+class ExportInvalid(ConnectorError):
+    """A CSV/XLSX export cannot be read; names the file and, for a bad cell, line and column."""
+
+    def __init__(self, message: str, *, file: str, line: int | None = None, column: str = ""):
+        self.file, self.line, self.column = file, line, column
+        where = (
+            file + (f", line {line}" if line else "") + (f", column {column!r}" if column else "")
+        )
+        super().__init__(f"{where}: {message}", platform="file")

@@ -18,6 +18,7 @@ from generator.lake import Lake
 from generator.periods import Period
 from generator.pipeline import syncing
 from generator.sandbox import DEMO_ENVIRONMENT, PLATFORMS, Faults, create_app
+from generator.sandbox.file import write_exports
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 START = date(2026, 9, 1)
@@ -28,12 +29,14 @@ def run_sync(world, lake, clients, faults=None, now=NOW, app=None, **kw):
     import asyncio
 
     app = app or create_app(world, faults, now=now)
+    exports = lake.root.parent / "exports"  # the file accounts' vendor exports, as on `now`
+    write_exports(world, exports, now)
     return asyncio.run(
         pipeline.sync(
             clients,
             lake,
             start=START,
-            env=DEMO_ENVIRONMENT,
+            env={**DEMO_ENVIRONMENT, "CAMPAIGN_EXPORTS": str(exports)},
             now=now,
             policy=FAST,
             endpoints={name: f"http://sandbox/{name}" for name in PLATFORMS},
@@ -140,14 +143,14 @@ def test_a_daily_run_refetches_only_the_lookback_window(world, content, tmp_path
 
 def test_restated_days_are_picked_up_by_the_next_sync(world, content, tmp_path):
     lake = Lake(tmp_path / "lake")
-    clients = [load_client(content / "harbor")]
+    clients = [only_google(content, "northwind")]
     run_sync(world, lake, clients)
-    early = stored(lake, "2184736590")
+    early = stored(lake, "4829103756")
     later = NOW + timedelta(days=3)  # late conversions for the last days have come in since
     outcome = run_sync(world, lake, clients, now=later)
     assert outcome[0].status == "ok"
-    now_stored = stored(lake, "2184736590")
-    assert now_stored == truth(world, "2184736590", now=later)
+    now_stored = stored(lake, "4829103756")
+    assert now_stored == truth(world, "4829103756", now=later)
     assert now_stored[3] > early[3]  # more conversions than the first sync saw
 
 
@@ -175,15 +178,18 @@ def test_accounts_without_credentials_or_connector_are_reported(world, content, 
     path = content / "harbor" / "client.yml"
     path.write_text(
         path.read_text().replace(
-            "kpi_targets:", "  - platform: tiktok\n    account_id: '123'\nkpi_targets:"
+            "kpi_targets:",
+            "  - platform: tiktok\n    account_id: '123'\n    credentials: {app_id: '1'}\n"
+            "kpi_targets:",
         )
     )
     client = load_client(path)
     import asyncio
 
     outcome = asyncio.run(pipeline.sync([client], lake, start=START, env={}, now=NOW))
-    assert {o.status for o in outcome} == {"failed", "skipped"}
+    assert {o.status for o in outcome} == {"failed"}
     assert any("GOOGLE_ADS_DEVELOPER_TOKEN is not set" in o.message for o in outcome)
+    assert any("tiktok: credentials lack access_token" in o.message for o in outcome)
 
 
 def only_google(content, slug, platform="google_ads"):

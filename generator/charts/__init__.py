@@ -25,7 +25,7 @@ from generator.charts.methods import freshness
 from generator.charts.performance import daily_spend, platform_mix
 from generator.charts.scorecards import sparklines, target_bullets
 from generator.charts.spec import to_spec, with_theme
-from generator.charts.theme import DEFAULT_THEME, PLATFORM_LABELS, register
+from generator.charts.theme import DEFAULT_THEME, PLATFORM_LABELS, platform_label, register
 from generator.charts.trends import (
     anomaly_timeline,
     explorer,
@@ -54,6 +54,7 @@ __all__ = [
     "kpi_by_platform",
     "model_comparison",
     "model_heatmap",
+    "platform_label",
     "platform_mix",
     "rates_by_platform",
     "register",

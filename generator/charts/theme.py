@@ -11,7 +11,14 @@ from collections.abc import Iterable
 
 import altair as alt
 
-__all__ = ["DEFAULT_THEME", "PLATFORM_COLORS", "PLATFORM_LABELS", "platform_scale", "register"]
+__all__ = [
+    "DEFAULT_THEME",
+    "PLATFORM_COLORS",
+    "PLATFORM_LABELS",
+    "platform_label",
+    "platform_scale",
+    "register",
+]
 
 DEFAULT_THEME = "campaign-report"
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
@@ -28,7 +35,7 @@ PLATFORM_LABELS = {
     "snapchat": "Snapchat",
     "amazon_ads": "Amazon Ads",
     "reddit": "Reddit",
-    "file": "Other (file)",
+    "file": "File export",
 }
 PLATFORM_COLORS = {
     "Google Ads": "#4285F4",
@@ -42,8 +49,13 @@ PLATFORM_COLORS = {
     "Snapchat": "#F7D100",
     "Amazon Ads": "#FF9900",
     "Reddit": "#FF4500",
-    "Other (file)": "#8C8C8C",
+    "File export": "#8C8C8C",
 }
+
+
+def platform_label(platform: str) -> str:
+    """How a report names a platform; a file channel's slug reads as words (offline_tv)."""
+    return PLATFORM_LABELS.get(platform) or platform.replace("_", " ").capitalize()
 
 
 def platform_scale(present: Iterable[str] | None = None) -> alt.Scale:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 import httpx
 import pyarrow as pa
@@ -33,6 +33,9 @@ from generator.errors import (
     PlatformUnavailable,
     RateLimited,
 )
+
+if TYPE_CHECKING:
+    from generator.config import AccountConfig, Client
 
 T = TypeVar("T")
 
@@ -89,6 +92,11 @@ class Connector:
     job_timeout: ClassVar[float] = 1800.0
     #: seconds before the second poll of a report job (grows 1.6x per poll up to 30 s)
     poll_delay: ClassVar[float] = 0.5
+    #: re-read everything the source holds on each run (local exports), limited to the days
+    #: ``coverage`` reports, so days the source no longer holds are never overwritten
+    rereads_all: ClassVar[bool] = False
+    #: accounts of different clients with the same credentials may share one instance
+    shared_across_clients: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -145,6 +153,13 @@ class Connector:
 
     def classify(self, response: httpx.Response, request: str) -> Verdict | None:
         """Translate the platform's own signals; None means 'judge by status code'."""
+        return None
+
+    def configure(self, client: Client, account: AccountConfig, env: Mapping[str, str]) -> None:
+        """Take an account's settings beyond credentials (a file export's path and columns)."""
+
+    async def coverage(self, account_id: str) -> tuple[date, date] | None:
+        """The first and last day the source holds (for ``rereads_all`` sources)."""
         return None
 
     # -- what every connector offers -------------------------------------------------------

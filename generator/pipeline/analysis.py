@@ -9,7 +9,7 @@ import pandas as pd
 
 from generator.analytics import report, value_rules
 from generator.analytics.currency import RateTable, to_currency
-from generator.charts import PLATFORM_LABELS
+from generator.charts import PLATFORM_LABELS, platform_label
 from generator.config import Agency, Client
 from generator.errors import ReportError
 from generator.lake import AccountState, Lake
@@ -63,7 +63,7 @@ def _inputs(lake: Lake, client: Client, period: Period, rates: RateTable) -> rep
         if client.conversion_value_rules:
             actions = lake.read("actions", client=slug, period=Period.between(first, period.end))
             performance = _valued(performance, actions.to_pandas(), client, rates)
-        performance["platform"] = performance["platform"].map(lambda p: PLATFORM_LABELS.get(p, p))
+        performance["platform"] = performance["platform"].map(platform_label)
     performance = performance[performance["date"] <= period.end]
     lookback = Period.between(period.start - timedelta(days=31), period.end)
     site = lake.read("conversions", client=slug).to_pandas()

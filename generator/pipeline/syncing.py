@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
+import httpx
 from rich.progress import Progress
 
 from generator.config import AccountConfig, Client, resolve_credentials
@@ -14,6 +17,7 @@ from generator.connectors import (
     Connector,
     RetryPolicy,
     available,
+    connector_class,
     get_connector,
     last_complete_day,
     sync_windows,
@@ -23,7 +27,7 @@ from generator.creatives import AssetStore, retrieve_assets
 from generator.errors import JobTimedOut, PlatformUnavailable, RateLimited, ReportError
 from generator.lake import AccountState, Lake
 
-__all__ = ["AccountSync", "sync", "sync_sandbox"]
+__all__ = ["AccountSync", "download_exports", "sync", "sync_sandbox"]
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,8 @@ async def sync(
                 continue
             credentials = _current_tokens(account.platform, credentials, tokens)
             key = (account.platform, tuple(sorted(credentials.items())))
+            if not connector_class(account.platform).shared_across_clients:
+                key += (client.slug,)
             groups.setdefault(key, _Group(account.platform, credentials)).accounts.append(
                 (client, account)
             )
@@ -143,6 +149,7 @@ async def sync(
                 policy=policy,
                 assets=assets,
                 tokens=tokens,
+                env=os.environ if env is None else env,
             )
             for g in groups.values()
         )
@@ -153,14 +160,21 @@ async def sync(
 async def _sync_group(
     group: _Group, lake: Lake, *, base_url, transport, policy, tokens, **options
 ) -> list[AccountSync]:
-    async with get_connector(
-        group.source,
-        group.credentials,
-        base_url=base_url,
-        transport=transport,
-        policy=policy,
-        on_rotate=_rotation_keeper(group, tokens),
-    ) as connector:
+    try:
+        connector = get_connector(
+            group.source,
+            group.credentials,
+            base_url=base_url,
+            transport=transport,
+            policy=policy,
+            on_rotate=_rotation_keeper(group, tokens),
+        )
+    except ReportError as exc:  # credentials the platform cannot work with
+        return [
+            AccountSync(c.slug, a.platform, a.account_id, "failed", message=str(exc))
+            for c, a in group.accounts
+        ]
+    async with connector:
         outcomes = await asyncio.gather(
             *(
                 _sync_account(connector, client, account, lake, **options)
@@ -182,12 +196,14 @@ async def _sync_account(
     full: bool,
     progress: Progress | None,
     assets: AssetStore | None,
+    env: Mapping[str, str],
 ) -> AccountSync:
     label = f"{client.slug} · {account.platform} {account.account_id}"
     task = progress.add_task(label, total=None) if progress else None
     state = lake.state.get(client.slug, account.platform, account.account_id)
     done = {"windows": 0, "rows": 0}
     try:
+        connector.configure(client, account, env)
         state = await _sync_windows(
             connector,
             client,
@@ -242,6 +258,9 @@ async def _sync_windows(
     lookback = account.lookback_days
     lookback = connector.lookback_days if lookback is None else lookback
     end = last_complete_day(info.timezone, now)
+    if connector.rereads_all:  # a local export: exactly the days it holds, every run
+        span = await connector.coverage(account.account_id) or (end, start)
+        start, end, full = max(start, span[0]), min(end, span[1]), True
     windows = sync_windows(state, start=start, end=end, lookback_days=lookback, full=full)
     connector.pending[account.account_id] = dict(state.pending)  # reports to resume
     if progress:
@@ -301,18 +320,24 @@ def sync_sandbox(
     progress: Progress | None = None,
     assets: AssetStore | None = None,
 ) -> list[AccountSync]:
-    """``sync`` against the built-in sandbox, started on 127.0.0.1 for the duration."""
+    """``sync`` against the built-in sandbox, started on 127.0.0.1 for the duration.
+
+    The file exports of the demo clients are downloaded first into ``exports/`` next to the
+    lake (``${CAMPAIGN_EXPORTS}`` in their client.yml), as an agency saves a vendor's files.
+    """
     from generator.sandbox import DEMO_ENVIRONMENT, PLATFORMS, serve_process
 
     now = now or datetime.now(UTC)
+    exports = lake.root.parent / "exports"
     with serve_process(end=now.date() - timedelta(days=1), now=now) as sandbox:
         endpoints = {name: sandbox.base_url(name) for name in PLATFORMS}
+        download_exports(clients, sandbox.base_url("file"), exports)
         return asyncio.run(
             sync(
                 clients,
                 lake,
                 start=start,
-                env=DEMO_ENVIRONMENT,
+                env={**DEMO_ENVIRONMENT, "CAMPAIGN_EXPORTS": str(exports)},
                 endpoints=endpoints,
                 now=now,
                 full=full,
@@ -320,3 +345,22 @@ def sync_sandbox(
                 assets=assets,
             )
         )
+
+
+def download_exports(clients: Sequence[Client], base_url: str, folder: Path) -> list[Path]:
+    """Save each ``file`` account's export from the sandbox as ``folder/<client>/<file>``."""
+    saved = []
+    with httpx.Client(timeout=60) as http:
+        for client in clients:
+            for account in client.accounts:
+                if account.file is None:
+                    continue
+                name = Path(account.file.path).name
+                response = http.get(f"{base_url}/exports/{client.slug}/{name}")
+                if response.status_code != 200:
+                    continue  # not a demo export: the sync reports the missing file
+                target = folder / client.slug / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(response.content)
+                saved.append(target)
+    return saved

@@ -137,6 +137,9 @@ NORTHWIND = ClientSpec(
             C("Search — Brand", "search", 70, 35, 0.1, 0.08, 99),
             C("Shopping — All products", "shopping", 150, 9, 0.011, 0.024, 86),
         )),
+        AccountSpec("file", "newsletter", "Northwind Newsletter", "USD", NY, (
+            C("Newsletter — Weekly picks", "email", 35, 1.5, 0.035, 0.03, 92),
+        ), networks=("newsletter",)),
         AccountSpec("ga4", "312456789", "northwindoutfitters.com", "USD", NY, ()),
     ),
 )
@@ -209,6 +212,10 @@ HARBOR = ClientSpec(
         AccountSpec("microsoft_ads", "180456789", "Harbor — Bing", "USD", LA, (
             C("Search — Emergency dentist", "search", 40, 380, 0.07, 0.08, 260),
         )),
+        AccountSpec("file", "offline", "Harbor — Radio & print", "USD", LA, (
+            C("Radio — Morning drive", "awareness", 110, 8.0, 0.002, 0.06, 0,
+              ad_groups=("KQED", "KFOG")),
+        ), networks=("offline",)),
         AccountSpec("ga4", "276543210", "harbordental.com", "USD", LA, ()),
     ),
 )

@@ -53,7 +53,9 @@ _STEP_RATES = {"ecommerce": (0.62, 0.3, 0.55), "b2b": (0.4, 0.25), "local": (0.5
 _VISITORS = {"ecommerce": 380, "b2b": 140, "local": 110}
 _BASE_LOGIT = {"ecommerce": -4.1, "b2b": -4.4, "local": -3.5}
 _ORGANIC = {"organic_search": 0.22, "direct": 0.16, "email": 0.07, "referral": 0.04}
-_NO_SITE = {"amazon_ads", "ga4"}  # Amazon ads sell on Amazon; GA4 is the site itself
+#: Amazon ads sell on Amazon; GA4 is the site itself; file channels (newsletter, radio) reach
+#: the site as email and direct visits, which the organic channels already model
+_NO_SITE = {"amazon_ads", "ga4", "file"}
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ MODULES = {
         "snapchat",
         "amazon_ads",
         "reddit",
+        "file",
     )
 }
 

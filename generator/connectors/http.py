@@ -139,7 +139,8 @@ class ApiClient:
         """Send until the platform gives a usable answer; return ``parse(response)`` or it.
 
         ``parse`` raising ``ValueError`` (a truncated or garbled body) counts as a transient
-        failure and is retried.
+        failure and is retried. ``authenticate=False`` sends neither credentials nor the
+        connector's default headers (for pre-signed download URLs).
 
         Raises:
             AuthFailed, ApiVersionRetired, ResponseInvalid, ConnectorError: from ``classify``.
@@ -218,7 +219,9 @@ class ApiClient:
         await self._sleep(delay)
 
     async def _exchange(self, method, url, request, authenticate, kwargs):
-        headers = {**self.headers, **(kwargs.get("headers") or {})}
+        # an unauthenticated call (a pre-signed download) carries none of the platform's
+        # headers either: a developer token must not travel to a storage host
+        headers = {**(self.headers if authenticate else {}), **(kwargs.get("headers") or {})}
         if authenticate:
             headers |= await self.auth.headers(self.http)
         rest = {k: v for k, v in kwargs.items() if k != "headers"}

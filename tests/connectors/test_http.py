@@ -130,3 +130,15 @@ async def test_a_rejected_static_token_fails_at_once_naming_the_fix():
     with pytest.raises(AuthFailed, match="renew the token"):
         await api.call("GET", "https://p.test/x")
     assert len(replay.requests) == 1
+
+
+async def test_unauthenticated_calls_carry_no_platform_headers():
+    from generator.connectors.auth import StaticToken
+
+    replay = Replay({"/report.gz": [{"ok": 1}], "/api": [{"ok": 1}]})
+    api, _ = client(replay, auth=StaticToken("demo", "tok"), headers={"DeveloperToken": "dev"})
+    await api.call("GET", "https://s3.test/report.gz", authenticate=False)
+    await api.call("GET", "https://p.test/api")
+    download, call = replay.requests
+    assert "developertoken" not in download.headers and "authorization" not in download.headers
+    assert call.headers["developertoken"] == "dev" and call.headers["authorization"] == "Bearer tok"

@@ -10,10 +10,10 @@ retries, backoff, token refresh and throttling are the framework's (``http.ApiCl
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import httpx
 import pyarrow as pa
@@ -21,6 +21,7 @@ import pyarrow as pa
 from generator.connectors.auth import Authenticator, NoAuth
 from generator.connectors.http import ApiClient
 from generator.connectors.jobs import JobStatus, run_job
+from generator.connectors.normalize import Col, normalize, utc_now
 from generator.connectors.redact import register_secret
 from generator.connectors.retry import RetryPolicy
 from generator.connectors.verdicts import Verdict
@@ -122,6 +123,7 @@ class Connector:
         #: account id -> {report key: job id} of jobs submitted but not yet read; the sync
         #: stores it with the account's state so the next run resumes them
         self.pending: dict[str, dict[str, str]] = {}
+        self._shared: dict[Hashable, tuple[Any, frozenset[str]]] = {}
         self._http = httpx.AsyncClient(
             transport=transport,
             follow_redirects=False,
@@ -186,6 +188,54 @@ class Connector:
                 f"{self.platform} does not provide {dataset}", platform=self.platform
             )
         return await getattr(self, FETCHERS[dataset])(account_id, start, end)
+
+    async def shared(self, dataset: str, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
+        """``read()`` once for all of ``datasets``: the first dataset asking under ``key``
+        reads, the others get the same result, then it is dropped.
+
+        One insights job or report holds performance and actions alike; this keeps a window
+        to one job instead of one per dataset.
+        """
+        value, unread = self._shared.pop(key, (None, frozenset()))
+        if dataset not in unread:
+            value, unread = await read(), frozenset(self.datasets)
+        if unread - {dataset}:
+            self._shared[key] = (value, unread - {dataset})
+        return value
+
+    def normalize(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        fields: Mapping[str, Col],
+        schema: pa.Schema,
+        **constants: Any,
+    ) -> pa.Table:
+        """``normalize.normalize`` with the lineage every row carries (source, fetched_at,
+        api_version; first_seen for creatives) added to ``constants``."""
+        lineage: dict[str, Any] = {
+            "platform": self.platform,
+            "source": self.platform,
+            "fetched_at": utc_now(),
+            "api_version": self.api_version,
+        }
+        if "first_seen" in schema.names:
+            lineage["first_seen"] = lineage["fetched_at"].date()
+        return normalize(
+            records,
+            fields,
+            schema,
+            constants=lineage | constants,
+            platform=self.platform,
+            api_version=self.api_version,
+        )
+
+    def rebase(self, url: str, mount: str) -> str:
+        """A URL on another host (a pre-signed download) moved under ``base_url/mount`` when a
+        ``base_url`` replaces the platform's hosts; unchanged otherwise."""
+        if not self.base_url or url.startswith(self.base_url):
+            return url
+        parsed = httpx.URL(url)
+        return f"{self.base_url}/{mount}{parsed.raw_path.decode()}"
 
     async def run_report(
         self,

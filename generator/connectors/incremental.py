@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from generator.lake.state import AccountState
 from generator.periods import Period
 
-__all__ = ["last_complete_day", "sync_windows"]
+__all__ = ["date_chunks", "last_complete_day", "sync_windows"]
 
 
 def last_complete_day(timezone: str, now: datetime) -> date:
@@ -64,4 +64,14 @@ def _by_month(lo: date, hi: date) -> list[Period]:
         month_end = Period.month(f"{lo.year:04d}-{lo.month:02d}").end
         pieces.append(Period.between(lo, min(hi, month_end)))
         lo = min(hi, month_end) + timedelta(days=1)
+    return pieces
+
+
+def date_chunks(start: date, end: date, days: int) -> list[tuple[date, date]]:
+    """``start``..``end`` in consecutive pieces of at most ``days`` days (a platform's longest
+    range per request), oldest first."""
+    pieces = []
+    while start <= end:
+        pieces.append((start, min(end, start + timedelta(days=days - 1))))
+        start = pieces[-1][1] + timedelta(days=1)
     return pieces

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from generator.errors import JobFailed, JobTimedOut
 
-__all__ = ["JobFailed", "JobStatus", "JobTimedOut", "run_job", "split_on_failure"]
+__all__ = ["JobFailed", "JobStatus", "JobTimedOut", "gather_all", "run_job", "split_on_failure"]
 
 T = TypeVar("T")
 
@@ -104,3 +104,13 @@ async def split_on_failure(
             run, middle + timedelta(days=1), end, combine, min_days=min_days
         )
         return combine([first, second])
+
+
+async def gather_all(awaitables: Iterable[Awaitable[T]]) -> list[T]:
+    """Run concurrently and return every result; if any failed, raise the first failure, but
+    only after all have finished (no report job is left running unobserved)."""
+    results = await asyncio.gather(*awaitables, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results

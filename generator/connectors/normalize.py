@@ -10,6 +10,7 @@ Unknown fields in the records are ignored.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -21,7 +22,7 @@ import pyarrow as pa
 from generator.errors import ResponseInvalid
 from generator.schema import from_rows
 
-__all__ = ["Col", "major_to_micros", "normalize", "utc_now"]
+__all__ = ["Col", "content_version", "major_to_micros", "normalize", "utc_now"]
 
 _MISSING = (None, "", "-", "--")
 
@@ -134,3 +135,10 @@ def _dig(record: Any, parts: list[str]) -> Any:
 def utc_now() -> datetime:
     """The ``fetched_at`` stamp for rows fetched now."""
     return datetime.now(UTC)
+
+
+def content_version(*parts: Any) -> str:
+    """A creative's version: a short hash of what the reader sees (copy, image, landing page),
+    so an edited ad gets a new version and an unchanged one keeps its own."""
+    content = "\x1f".join("" if p is None else str(p) for p in parts)
+    return hashlib.sha256(content.encode()).hexdigest()[:16]

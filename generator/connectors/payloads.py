@@ -15,7 +15,9 @@ import zipfile
 import zlib
 from typing import Any
 
-__all__ = ["csv_records", "gunzip", "gunzip_json", "unzip_text"]
+import httpx
+
+__all__ = ["csv_records", "gunzip", "gunzip_json", "json_list", "json_object", "unzip_text"]
 
 #: the largest report a download may inflate to (a guard against a decompression bomb)
 MAX_INFLATED = 2 * 1024**3
@@ -69,3 +71,19 @@ def csv_records(text: str, *, skip: int = 0, footer: str | None = None) -> list[
             break
         records.append(row)
     return records
+
+
+def json_object(response: httpx.Response) -> dict[str, Any]:
+    """The body as a JSON object (``ApiClient.call`` parse): anything else is garbled."""
+    body = response.json()
+    if not isinstance(body, dict):
+        raise ValueError(f"expected a JSON object, got {type(body).__name__}")
+    return body
+
+
+def json_list(response: httpx.Response) -> list[dict[str, Any]]:
+    """The body as a JSON array of objects (rows)."""
+    body = response.json()
+    if not isinstance(body, list) or not all(isinstance(row, dict) for row in body):
+        raise ValueError("expected a JSON array of objects")
+    return body

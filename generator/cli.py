@@ -83,6 +83,14 @@ def _fail(exc: ReportError) -> None:
 def demo(
     out: OutOpt = Path("build"),
     content: ContentOpt = None,
+    today: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Run as if today were this day (the sandbox world ends the day before); "
+            "the same day gives the same numbers.",
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Start the built-in sandbox, sync the demo clients and build their report sites."""
@@ -90,7 +98,12 @@ def demo(
     started = time.monotonic()
     try:
         with _progress() as progress:
-            result = pipeline.run_demo(out, content=_content(content), progress=progress)
+            result = pipeline.run_demo(
+                out,
+                content=_content(content),
+                today=today.date() if today else None,
+                progress=progress,
+            )
     except ReportError as exc:
         _fail(exc)
     _print_sync(result.sync)

@@ -173,7 +173,7 @@ def test_a_platform_that_stays_down_is_marked_stale(world, content, tmp_path):
     assert google["status"] == "stale"
 
 
-def test_accounts_without_credentials_or_connector_are_reported(world, content, tmp_path):
+def test_accounts_without_credentials_are_reported(world, content, tmp_path):
     lake = Lake(tmp_path / "lake")
     path = content / "harbor" / "client.yml"
     path.write_text(

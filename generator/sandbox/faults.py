@@ -25,6 +25,10 @@ class Faults:
         truncate_rate: probability that a successful body is cut short.
         token_ttl: lifetime in seconds of issued access tokens (short = expired tokens).
         rate_limit: requests per second each platform allows a client before it throttles.
+        throttle_step: when set, the throttle's clock moves on this many seconds per request
+            instead of following the wall clock, so a test sees the same throttling however
+            fast or loaded the machine is (the sandbox perceives ``1 / throttle_step``
+            requests a second).
     """
 
     outage: set[str] = field(default_factory=set)
@@ -34,6 +38,7 @@ class Faults:
     truncate_rate: float = 0.0
     token_ttl: float = 3600.0
     rate_limit: float = 50.0
+    throttle_step: float | None = None
     seed: int = 11
     _rng: random.Random = field(init=False, repr=False)
 
@@ -50,6 +55,7 @@ class Faults:
             "truncate_rate": 0.04,
             "token_ttl": 2.0,
             "rate_limit": 20.0,
+            "throttle_step": 0.05,  # twenty requests a second, as the throttle sees them
         }
         return cls(**{**knobs, **overrides})
 

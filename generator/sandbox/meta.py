@@ -38,7 +38,6 @@ import hashlib
 import itertools
 import json
 import math
-import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -210,7 +209,7 @@ def _account(state: SandboxState, node: str, method: str = "get") -> str:
 def _budget(request: Request, state: SandboxState, store: _Store, node: str, kind: str) -> dict:
     """Count a call of the token on the account; usage headers, or error 80000/80004 if over."""
     limit = max(1, int(state.faults.rate_limit * WINDOW_SECONDS))
-    now = time.monotonic()
+    now = state.clock()
     calls = store.calls.setdefault((_token(request), node), deque())
     while calls and calls[0] <= now - WINDOW_SECONDS:
         calls.popleft()

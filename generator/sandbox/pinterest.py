@@ -40,7 +40,6 @@ import itertools
 import json
 import math
 import secrets
-import time
 from collections import deque
 from datetime import date, timedelta
 from typing import Any
@@ -141,7 +140,7 @@ def _spend_call(state: SandboxState, client: str) -> tuple[dict[str, str], bool]
     call is over the limit (then it is not counted)."""
     limit = max(1, int(state.faults.rate_limit * WINDOW_SECONDS))
     calls = state.scratch("pinterest").setdefault("calls", {}).setdefault(client, deque())
-    now = time.monotonic()
+    now = state.clock()
     while calls and calls[0] <= now - WINDOW_SECONDS:
         calls.popleft()
     over = len(calls) >= limit

@@ -16,7 +16,24 @@ import pyarrow.compute as pc
 from generator.sandbox.faults import Faults
 from generator.sandbox.world import World
 
-__all__ = ["SandboxState", "Throttle", "TokenIssuer"]
+__all__ = ["SandboxState", "StepClock", "Throttle", "TokenIssuer"]
+
+
+@dataclass
+class StepClock:
+    """A clock that reads ``start`` and moves on ``step`` seconds each time it is read.
+
+    With ``Faults.throttle_step`` the sandbox's rate windows and token lifetimes follow it
+    instead of the wall clock, so a test meets the same expiries and refusals however fast or
+    loaded the machine is."""
+
+    start: float
+    step: float
+    _reads: int = 0
+
+    def __call__(self) -> float:
+        self._reads += 1
+        return self.start + self._reads * self.step
 
 
 @dataclass
@@ -45,16 +62,23 @@ class Throttle:
 
     rate: float
     clock: Callable[[], float] = time.monotonic
+    #: when set, each bucket's clock moves on ``step`` seconds per request (``Faults``)
+    step: float | None = None
     _buckets: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
 
     @property
     def burst(self) -> float:
-        return max(5.0, self.rate)
+        """A stepped throttle (tests) allows bursts of two, so a handful of calls meets it."""
+        return 2.0 if self.step is not None else max(5.0, self.rate)
 
     def take(self, platform: str, key: str) -> float | None:
         """Spend one request; None if allowed, else the seconds until one is available."""
-        now = self.clock()
-        tokens, last = self._buckets.get((platform, key), (self.burst, now))
+        if self.step is None:
+            now = self.clock()
+            tokens, last = self._buckets.get((platform, key), (self.burst, now))
+        else:
+            tokens, last = self._buckets.get((platform, key), (self.burst, 0.0))
+            now = last + self.step
         tokens = min(self.burst, tokens + (now - last) * self.rate)
         if tokens >= 1:
             self._buckets[(platform, key)] = (tokens - 1, now)
@@ -76,9 +100,15 @@ class SandboxState:
     requests: Counter = field(default_factory=Counter)
     _scratch: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
+    #: the clock rate windows and tokens follow: wall time, or a ``StepClock`` (``Faults``)
+    clock: Callable[[], float] = time.time
+
     def __post_init__(self) -> None:
+        if (step := self.faults.throttle_step) is not None:
+            self.clock = StepClock(time.time(), step)
+            self.tokens.clock = StepClock(time.monotonic(), step)
         if self.throttle is None:
-            self.throttle = Throttle(rate=self.faults.rate_limit)
+            self.throttle = Throttle(rate=self.faults.rate_limit, step=self.faults.throttle_step)
 
     def performance(self) -> pa.Table:
         """The ad numbers as reported right now (recent days still maturing)."""

@@ -52,7 +52,9 @@ def test_the_catalog_has_one_amazon_profile():
 
 @pytest.mark.parametrize("account_id", ACCOUNTS)
 async def test_a_chaotic_sandbox_yields_exactly_the_worlds_numbers(world, account_id):
-    app = create_app(world, Faults.chaos(slow_seconds=0.001, rate_limit=4.0), now=NOW)
+    app = create_app(
+        world, Faults.chaos(slow_seconds=0.001, rate_limit=18.0, token_ttl=0.5), now=NOW
+    )
     async with connector(app) as c:
         c.api.limiter = AsyncLimiter(50, 1)  # faster than the sandbox allows: it must throttle
         c.poll_delay = 0.01

@@ -28,7 +28,7 @@ def world_totals(world, account_id: str) -> dict[str, int]:
 
 
 async def fetch_all(world):
-    app = create_app(world, Faults.chaos(slow_seconds=0.001, rate_limit=8.0), now=NOW)
+    app = create_app(world, Faults.chaos(slow_seconds=0.001, rate_limit=18.0), now=NOW)
     rotations: list[str] = []
     connector = get_connector(
         "microsoft_ads",

@@ -31,7 +31,9 @@ def world_totals(world, account_id: str, start: date, end: date) -> dict[str, in
 
 
 async def fetch_all(world):
-    app = create_app(world, Faults.chaos(slow_seconds=0.001, rate_limit=8.0), now=NOW)
+    app = create_app(
+        world, Faults.chaos(slow_seconds=0.001, rate_limit=16.0, token_ttl=0.5), now=NOW
+    )
     connector = get_connector(
         "pinterest",
         DEMO_CREDENTIALS["pinterest"],
@@ -39,7 +41,7 @@ async def fetch_all(world):
         transport=httpx.ASGITransport(app),
         policy=RetryPolicy(base=0.005, cap=0.02),
     )
-    # faster than the 8 calls a second the sandbox allows: its throttle must answer 429 too
+    # faster than the sandbox allows (16 calls a stepped second): its throttle answers 429 too
     connector.api.limiter = AsyncLimiter(40, 1)
     connector.poll_delay = 0.01
 

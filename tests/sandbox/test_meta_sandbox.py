@@ -2,7 +2,6 @@ import json
 import time
 from collections import Counter
 from datetime import UTC, date, datetime
-from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -314,11 +313,12 @@ async def test_faults_outage_errors_and_truncation(http):
         response.json()
 
 
-async def test_the_budget_returns_when_the_window_has_passed(http, monkeypatch):
-    async with http(Faults(rate_limit=0.05)) as client:  # 3 calls a window, bursts of 5
+async def test_the_budget_returns_when_the_window_has_passed(world):
+    app = create_app(world, Faults(rate_limit=0.05), now=NOW)  # 3 calls a window, bursts of 5
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sbx/meta") as client:
         codes = [(await client.get(f"/v27.0/{ACT}", headers=auth())).status_code for _ in range(4)]
-        later = SimpleNamespace(monotonic=lambda: time.monotonic() + 61)
-        monkeypatch.setattr(meta_sandbox, "time", later)
+        app.state.sandbox.clock = lambda: time.time() + 61
         again = await client.get(f"/v27.0/{ACT}", headers=auth())
     assert codes == [200, 200, 200, 400] and again.status_code == 200
 

@@ -1,0 +1,274 @@
+"""The TikTok connector against hand-written answers in the Marketing API's shapes."""
+
+import json
+from datetime import date
+
+import httpx
+import pytest
+
+from generator.connectors import get_connector
+from generator.connectors import tiktok as tiktok_module
+from generator.connectors.tiktok import API_VERSION
+from generator.errors import (
+    ApiVersionRetired,
+    AuthFailed,
+    ConnectorError,
+    PlatformUnavailable,
+    ResponseInvalid,
+)
+
+from .conftest import Replay, fixture
+
+TOKEN = "tt-long-lived-0123456789abcdef"
+ADVERTISER = "7012345678901234567"
+INFO, REPORT = "/advertiser/info/", "/report/integrated/get/"
+ADS, IMAGES = "/ad/get/", "/file/image/ad/info/"
+OCT = (date(2026, 10, 1), date(2026, 10, 2))
+
+
+def connector(replay: Replay, sleeps: list | None = None):
+    c = get_connector(
+        "tiktok", {"access_token": TOKEN}, base_url="https://tt.test", transport=replay.transport
+    )
+
+    async def sleep(seconds):
+        (sleeps if sleeps is not None else []).append(seconds)
+
+    c.api._sleep = sleep
+    return c
+
+
+def tt(name: str, status: int = 200, **headers) -> httpx.Response:
+    return httpx.Response(status, json=fixture("tiktok", name), headers=headers)
+
+
+def routes(**extra) -> dict:
+    return {
+        INFO: [fixture("tiktok", "advertiser_info.json")],
+        REPORT: [fixture("tiktok", "report_page_1.json"), fixture("tiktok", "report_page_2.json")],
+        **extra,
+    }
+
+
+def params(request: httpx.Request) -> dict[str, str]:
+    return dict(request.url.params)
+
+
+async def test_performance_request_shape_paging_and_normalisation():
+    replay = Replay(routes())
+    async with connector(replay) as c:
+        table = await c.fetch_performance(ADVERTISER, *OCT)
+    info, *pages = replay.requests
+    assert info.url.path == f"/open_api/{API_VERSION}/advertiser/info/"
+    assert json.loads(params(info)["advertiser_ids"]) == [ADVERTISER]
+    assert info.headers["access-token"] == TOKEN and "authorization" not in info.headers
+    first, second = (params(p) for p in pages)
+    assert pages[0].url.path == f"/open_api/{API_VERSION}/report/integrated/get/"
+    assert first["advertiser_id"] == ADVERTISER and first["data_level"] == "AUCTION_AD"
+    assert (first["service_type"], first["report_type"]) == ("AUCTION", "BASIC")
+    assert json.loads(first["dimensions"]) == ["ad_id", "stat_time_day"]
+    metrics = json.loads(first["metrics"])
+    assert {"spend", "conversion", "complete_payment", "total_complete_payment_rate"} <= set(
+        metrics
+    )
+    assert (first["start_date"], first["end_date"]) == ("2026-10-01", "2026-10-02")
+    assert (first["page"], first["page_size"], second["page"]) == ("1", "1000", "2")
+    rows = table.to_pylist()
+    assert len(rows) == 3
+    big, tiny, later = rows
+    assert big["spend_micros"] == 1_265_870_000 and big["value_micros"] == 1_021_300_000
+    assert (big["impressions"], big["clicks"], big["conversions"]) == (152_340, 1021, 14.0)
+    assert big["campaign_name"] == "Spark Ads — Trail <b>tested</b>" and big["ad_name"] == (
+        "Shells 🔥 — 1"
+    )
+    assert (big["ad_group_id"], big["creative_id"]) == ("1790000000000000010", big["ad_id"])
+    assert (big["currency"], big["account_timezone"]) == ("USD", "America/New_York")
+    assert big["account_name"] == "Acme Outdoor <US>" and big["platform"] == "tiktok"
+    assert (tiny["spend_micros"], tiny["value_micros"]) == (50_000, 0)  # "-" is missing
+    assert later["date"] == date(2026, 10, 2) and later["value_micros"] == 644_050_000
+    assert {r["api_version"] for r in rows} == {API_VERSION}
+
+
+async def test_actions_reuse_the_windows_report_and_map_events():
+    replay = Replay(routes())
+    async with connector(replay) as c:
+        await c.fetch_performance(ADVERTISER, *OCT)
+        table = await c.fetch_actions(ADVERTISER, *OCT)
+        again = await c.fetch_actions(ADVERTISER, *OCT)  # a second read asks again
+    assert len(replay.to(REPORT)) == 4 and len(replay.to(INFO)) == 1
+    rows = sorted(table.to_pylist(), key=lambda r: (r["date"], r["action_type"]))
+    assert [(r["date"].day, r["action_type"], r["count"], r["value_micros"]) for r in rows] == [
+        (1, "add_to_cart", 52.0, 0),
+        (1, "purchase", 14.0, 1_021_300_000),
+        (2, "add_to_cart", 31.0, 0),
+        (2, "purchase", 9.0, 644_050_000),
+    ]
+    assert {r["attribution_window"] for r in rows} == {"default"}
+    assert again.num_rows == table.num_rows
+
+
+async def test_actions_first_then_performance_share_one_read():
+    replay = Replay(routes())
+    async with connector(replay) as c:
+        await c.fetch_actions(ADVERTISER, *OCT)
+        performance = await c.fetch_performance(ADVERTISER, *OCT)
+    assert len(replay.to(REPORT)) == 2 and performance.num_rows == 3
+
+
+async def test_long_windows_are_read_in_thirty_day_pieces():
+    replay = Replay(routes(**{REPORT: [fixture("tiktok", "report_empty.json")]}))
+    async with connector(replay) as c:
+        table = await c.fetch_performance(ADVERTISER, date(2026, 9, 1), date(2026, 10, 31))
+    spans = sorted((params(r)["start_date"], params(r)["end_date"]) for r in replay.to(REPORT))
+    assert spans == [
+        ("2026-09-01", "2026-09-30"),
+        ("2026-10-01", "2026-10-30"),
+        ("2026-10-31", "2026-10-31"),
+    ]
+    assert table.num_rows == 0
+
+
+async def test_creatives_join_ads_with_their_images(monkeypatch):
+    monkeypatch.setattr(tiktok_module, "IMAGE_BATCH", 1)
+    images = fixture("tiktok", "images.json")
+
+    def image_info(request):
+        wanted = json.loads(params(request)["image_ids"])
+        found = [i for i in images["data"]["list"] if i["image_id"] in wanted]
+        return httpx.Response(200, json={**images, "data": {"list": found}})
+
+    replay = Replay({ADS: [fixture("tiktok", "ads.json")], IMAGES: [image_info]})
+    async with connector(replay) as c:
+        rows = {r["ad_id"]: r for r in (await c.fetch_creatives(ADVERTISER)).to_pylist()}
+    ads_request = replay.to(ADS)[0]
+    assert "ad_text" in json.loads(params(ads_request)["fields"])
+    assert params(ads_request)["page_size"] == "1000"
+    assert len(replay.to(IMAGES)) == 2
+    video, image, text = (rows[f"179000000000000000{n}"] for n in (1, 3, 4))
+    assert video["format"] == "video" and video["width"] == 1080
+    assert video["asset_url"].startswith("https://p16-sign-sg.tiktokcdn.com/cover-0001")
+    assert video["headline"] == "Waterproof shells, built for <script>storms</script>"
+    assert (video["call_to_action"], video["creative_id"]) == ("SHOP_NOW", video["ad_id"])
+    assert video["landing_url"] == "https://acme.example/shells?utm_source=tiktok"
+    assert image["format"] == "image" and image["height"] == 628
+    assert text["format"] == "text" and text["asset_url"] is None
+    assert len({r["version"] for r in rows.values()}) == 3
+    assert {r["platform"] for r in rows.values()} == {"tiktok"}
+
+
+async def test_account_info_is_read_once_and_checked():
+    replay = Replay(routes())
+    async with connector(replay) as c:
+        first = await c.account_info(ADVERTISER)
+        assert await c.account_info(ADVERTISER) == first
+    assert (first.name, first.currency, first.timezone) == (
+        "Acme Outdoor <US>",
+        "USD",
+        "America/New_York",
+    )
+    assert len(replay.requests) == 1
+    bare = fixture("tiktok", "advertiser_info.json")
+    bare["data"]["list"][0] = {"advertiser_id": ADVERTISER, "timezone": "Etc/GMT+5"}
+    async with connector(Replay({INFO: [bare]})) as c:
+        with pytest.raises(ResponseInvalid, match="without currency or time zone"):
+            await c.account_info(ADVERTISER)
+
+
+async def test_a_body_coded_rate_limit_backs_off_without_a_hint():
+    sleeps: list[float] = []
+    replay = Replay(routes(**{INFO: [tt("rate_limited.json"), tt("advertiser_info.json")]}))
+    async with connector(replay, sleeps) as c:
+        await c.account_info(ADVERTISER)
+        assert c.api.stats.rate_limited == 1 and c.api.stats.retries == 0
+    assert len(sleeps) == 1 and 0.25 <= sleeps[0] <= 0.5  # the policy's first backoff
+
+
+async def test_a_gateway_429_waits_its_retry_after():
+    sleeps: list[float] = []
+    limited = httpx.Response(429, text="Too Many Requests", headers={"Retry-After": "3"})
+    replay = Replay(routes(**{INFO: [limited, tt("advertiser_info.json")]}))
+    async with connector(replay, sleeps) as c:
+        await c.account_info(ADVERTISER)
+    assert sleeps == [3.0]
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "error", "needle"),
+    [
+        ("token_revoked.json", 200, AuthFailed, "re-authorise the app"),
+        ("token_empty.json", 200, AuthFailed, "code 40104"),
+        ("no_permission.json", 200, AuthFailed, "Business Center"),
+        ("invalid_metric.json", 200, ConnectorError, "Invalid metric complete_payments"),
+        ("version_deprecated.json", 404, ApiVersionRetired, "bump API_VERSION in generator/"),
+        ("version_deprecated.json", 200, ApiVersionRetired, "connectors/tiktok.py"),
+    ],
+)
+async def test_fatal_codes_say_how_to_fix_them(name, status, error, needle):
+    replay = Replay({INFO: [tt(name, status)]})
+    async with connector(replay) as c:
+        with pytest.raises(error, match=needle) as caught:
+            await c.account_info(ADVERTISER)
+    assert len(replay.requests) == 1  # never retried
+    assert caught.value.platform == "tiktok"
+    assert caught.value.request == f"GET /open_api/{API_VERSION}/advertiser/info/"
+    assert TOKEN not in str(caught.value)
+    assert type(caught.value) is error
+
+
+async def test_a_plain_404_is_an_error_not_a_retired_version():
+    replay = Replay({INFO: [httpx.Response(404, text="Not Found")]})
+    async with connector(replay) as c:
+        with pytest.raises(ConnectorError, match="HTTP 404") as caught:
+            await c.account_info(ADVERTISER)
+    assert not isinstance(caught.value, ApiVersionRetired)
+
+
+async def test_server_codes_and_gateway_errors_are_retried_then_give_up():
+    answers = [
+        tt("system_error.json"),
+        httpx.Response(502, text="<html>"),
+        tt("advertiser_info.json"),
+    ]
+    replay = Replay({INFO: answers})
+    async with connector(replay) as c:
+        await c.account_info(ADVERTISER)
+        assert c.api.stats.retries == 2
+    async with connector(Replay({INFO: [tt("system_error.json")]})) as c:
+        with pytest.raises(PlatformUnavailable, match="code 50000"):
+            await c.account_info(ADVERTISER)
+
+
+async def test_a_truncated_body_is_retried_then_reported():
+    cut = httpx.Response(200, content=b'{"code":0,"message":"OK","data":{"list":[{"adv')
+    replay = Replay(routes(**{INFO: [cut, tt("advertiser_info.json")]}))
+    async with connector(replay) as c:
+        assert (await c.account_info(ADVERTISER)).currency == "USD"
+    async with connector(Replay({INFO: [{"code": 0, "message": "OK"}]})) as c:
+        with pytest.raises(ResponseInvalid, match="unreadable body"):
+            await c.account_info(ADVERTISER)
+    broken = {**fixture("tiktok", "ads.json"), "data": {"list": "nope"}}
+    async with connector(Replay({ADS: [broken]})) as c:
+        with pytest.raises(ResponseInvalid, match="data.list"):
+            await c.fetch_creatives(ADVERTISER)
+
+
+async def test_a_missing_required_field_names_platform_version_and_field():
+    replay = Replay(routes(**{REPORT: [fixture("tiktok", "report_missing_ad_id.json")]}))
+    async with connector(replay) as c:
+        with pytest.raises(ResponseInvalid, match="dimensions.ad_id") as caught:
+            await c.fetch_performance(ADVERTISER, *OCT)
+    assert "tiktok" in str(caught.value) and API_VERSION in str(caught.value)
+
+
+async def test_a_metric_that_is_not_a_number_is_named():
+    page = fixture("tiktok", "report_page_2.json")
+    page["data"]["list"][0]["metrics"]["complete_payment"] = "lots"
+    replay = Replay(routes(**{REPORT: [page]}))
+    async with connector(replay) as c:
+        with pytest.raises(ResponseInvalid, match="complete_payment"):
+            await c.fetch_actions(ADVERTISER, *OCT)
+
+
+def test_the_token_is_required():
+    with pytest.raises(AuthFailed, match="credentials lack access_token"):
+        get_connector("tiktok", {"app_id": "123"})

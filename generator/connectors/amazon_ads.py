@@ -15,6 +15,10 @@ value and the actions' "default" rows; each window is also kept under its own na
 report has no add-to-cart metric (``addToCart`` exists for Sponsored Brands, Display and DSP
 only), so a client's add_to_cart secondary action is not reported from here.
 
+The report carries campaign and ad group names itself and sets no status filter, so archived
+campaigns are reported too ('verify'); a name that comes back null or empty becomes its id and
+is recorded as unresolved (``Connector.fetch``). An ad is named by its SKU, else its ASIN.
+
 Creatives: a Sponsored Products ad is a product. ``POST /sp/productAds/list`` links ads to
 ASINs and ``POST /product/metadata`` gives each ASIN's title and image; the landing page is
 the product page. ``Amazon-Advertising-API-ClientId`` goes with every API call and

@@ -21,6 +21,7 @@ import pyarrow as pa
 from generator.connectors.auth import Authenticator, NoAuth
 from generator.connectors.http import ApiClient
 from generator.connectors.jobs import JobStatus, run_job
+from generator.connectors.labels import Directory, Unresolved, fill_names
 from generator.connectors.normalize import Col, normalize, utc_now
 from generator.connectors.redact import register_secret
 from generator.connectors.retry import RetryPolicy
@@ -123,6 +124,8 @@ class Connector:
         #: account id -> {report key: job id} of jobs submitted but not yet read; the sync
         #: stores it with the account's state so the next run resumes them
         self.pending: dict[str, dict[str, str]] = {}
+        #: account id -> entities that had numbers but no name from the API (see ``labels``)
+        self.unresolved: dict[str, Unresolved] = {}
         self._shared: dict[Hashable, tuple[Any, frozenset[str]]] = {}
         self._http = httpx.AsyncClient(
             transport=transport,
@@ -187,7 +190,17 @@ class Connector:
             raise ConnectorError(
                 f"{self.platform} does not provide {dataset}", platform=self.platform
             )
-        return await getattr(self, FETCHERS[dataset])(account_id, start, end)
+        table = await getattr(self, FETCHERS[dataset])(account_id, start, end)
+        return fill_names(table, self.unresolved_in(account_id))
+
+    def unresolved_in(self, account_id: str) -> Unresolved:
+        """The account's unresolved entities so far (created empty on first use)."""
+        return self.unresolved.setdefault(account_id, Unresolved())
+
+    def label(self, account_id: str, directory: Directory, **ids: Any) -> dict[str, str | None]:
+        """``directory.resolve`` for one report row; what it cannot name is recorded for the
+        account (the row keeps its numbers, the id stands in for the name)."""
+        return directory.resolve(self.unresolved_in(account_id), **ids)
 
     async def shared(self, dataset: str, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
         """``read()`` once for all of ``datasets``: the first dataset asking under ``key``

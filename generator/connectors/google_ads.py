@@ -3,6 +3,11 @@
 Reporting is synchronous: one searchStream call per account and date window returns every
 row as JSON batches. int64 metrics arrive as strings and are omitted when zero (proto3);
 ``conversions_value`` is a double in major units. Dates are the account's own days.
+
+GAQL rows carry the campaign, ad group and ad names themselves, removed entities included
+(the query filters on no status). A name that comes back empty (proto3 omits it) becomes its
+id and is recorded as unresolved (``Connector.fetch``); ads are often legitimately nameless
+(responsive search ads) and keep an empty name.
 """
 
 from __future__ import annotations

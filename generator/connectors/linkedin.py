@@ -9,7 +9,10 @@ URL-encoded URNs) that httpx would escape, so ``restli_query`` builds every quer
 Days are UTC whatever the account's time zone (rows say ``account_timezone="UTC"``); costs are
 major-unit strings with float noise ("107.5300000000000011369"). Campaign group > campaign >
 creative become campaign > ad group > ad; entity finders page by ``pageToken``
-(``metadata.nextPageToken``), conversion rules by ``start``/``count``.
+(``metadata.nextPageToken``), conversion rules by ``start``/``count``. Reports carry creative
+URNs only, named from those finders: a creative the finders do not return makes them be read
+once more per run, then, like a campaign or group they miss, it degrades to its id (recorded
+as unresolved) and its numbers are kept.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
@@ -29,6 +32,7 @@ import pyarrow as pa
 from generator.connectors.auth import Authenticator, OAuth2Refresh, StaticToken
 from generator.connectors.base import AccountInfo, Connector
 from generator.connectors.http import retry_after
+from generator.connectors.labels import Directory, Entity
 from generator.connectors.normalize import Col, major_to_micros, normalize, utc_now
 from generator.connectors.paging import (
     OffsetPaginator,
@@ -52,8 +56,17 @@ MAX_FIELDS = 20  # per adAnalytics request, dateRange and pivotValues included
 MAX_ELEMENTS = 15_000  # per adAnalytics answer; more are silently dropped
 PAGE_SIZE = 100  # creatives finder: large pages have been seen to fail with 500s
 BATCH_SIZE = 50  # ids per BATCH_GET of posts and images (verify the documented maximum)
-# Searches name every status: without a filter LinkedIn leaves some out (verify which).
-GROUP_STATUSES = ("ACTIVE", "PAUSED", "ARCHIVED", "CANCELED", "DRAFT", "PENDING_DELETION")
+# Searches name every status, REMOVED included, so that a deleted campaign or group still has
+# its name: without a filter LinkedIn leaves some out (verify which).
+GROUP_STATUSES = (
+    "ACTIVE",
+    "PAUSED",
+    "ARCHIVED",
+    "CANCELED",
+    "DRAFT",
+    "PENDING_DELETION",
+    "REMOVED",
+)
 CAMPAIGN_STATUSES = (*GROUP_STATUSES, "COMPLETED")
 
 _PERFORMANCE = (
@@ -167,36 +180,13 @@ class _InQuery(Paginator):
         return PageRequest(self.base + extra)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Structure:
-    """An account's creatives, campaigns and campaign groups, by numeric id."""
+    """An account's listings: its creatives by numeric id (whole, for ``fetch_creatives``) and
+    the directory that names report rows (campaign group > campaign > creative)."""
 
-    creatives: dict[str, dict] = field(default_factory=dict)
-    campaigns: dict[str, dict] = field(default_factory=dict)
-    groups: dict[str, dict] = field(default_factory=dict)
-
-    def entity(self, creative_urn: str) -> dict[str, Any]:
-        """Ids and names of the creative's campaign (ad group) and campaign group (campaign)."""
-        creative = self.creatives.get(_urn_id(creative_urn))
-        campaign = self.campaigns.get(_urn_id((creative or {}).get("campaign")))
-        group = self.groups.get(_urn_id((campaign or {}).get("campaignGroup")))
-        if creative is None or campaign is None or group is None:
-            missing = (
-                "creative" if creative is None else "campaign" if campaign is None else "group"
-            )
-            raise ResponseInvalid(
-                f"adAnalytics reported {creative_urn}, but its {missing} was not found by the "
-                "entity finders",
-                platform="linkedin",
-            )
-        return {
-            "campaign_id": group.get("id"),
-            "campaign_name": group.get("name"),
-            "ad_group_id": campaign.get("id"),
-            "ad_group_name": campaign.get("name"),
-            "ad_id": _urn_id(creative_urn),
-            "ad_name": creative.get("name"),
-        }
+    creatives: dict[str, dict]
+    directory: Directory
 
 
 class LinkedIn(Connector):
@@ -222,6 +212,7 @@ class LinkedIn(Connector):
     def __init__(self, credentials: Mapping[str, str], **options: Any) -> None:
         super().__init__(credentials, **options)
         self._structures: dict[str, _Structure] = {}
+        self._reread: set[str] = set()  # accounts whose structure was read again this run
 
     def make_auth(self) -> Authenticator:
         c = self.credentials
@@ -297,7 +288,8 @@ class LinkedIn(Connector):
         structure = await self._structure(account_id, _creatives_in(elements))
         records = [
             {
-                **_located(element, index, structure),
+                "day": _day(element, index),
+                "entity": self._entity(account_id, structure, _pivot(element, index, 0)),
                 "metrics": element,
                 "conversions": float(
                     _number(element, "externalWebsiteConversions")
@@ -332,7 +324,11 @@ class LinkedIn(Connector):
             _tally(rows, element, index, (kind, "post_view"), views)
         structure = await self._structure(account_id, [r["creative"] for r in rows.values()])
         records = [
-            {**row, "entity": structure.entity(row["creative"]), "count": float(row["count"])}
+            {
+                **row,
+                "entity": self._entity(account_id, structure, row["creative"]),
+                "count": float(row["count"]),
+            }
             for row in rows.values()
         ]
         return self._normalize(records, ACTION_FIELDS, ACTIONS, info)
@@ -371,9 +367,15 @@ class LinkedIn(Connector):
         return [element async for page in pages for element in page["elements"]]
 
     async def _structure(self, account_id: str, need=(), *, fresh: bool = False) -> _Structure:
-        """The account's entities, read once per run (again when an unknown creative shows)."""
+        """The account's entities, read once per run; a creative in ``need`` that they lack
+        (made since the read) has them read once more, after which misses degrade to ids."""
         known = self._structures.get(account_id)
-        if fresh or known is None or any(_urn_id(u) not in known.creatives for u in need):
+        if fresh or known is None:
+            known = self._structures[account_id] = await self._read_structure(account_id)
+        elif account_id not in self._reread and any(
+            _urn_id(u) not in known.creatives for u in need
+        ):
+            self._reread.add(account_id)
             known = self._structures[account_id] = await self._read_structure(account_id)
         return known
 
@@ -388,9 +390,17 @@ class LinkedIn(Connector):
         )
         campaigns = await self._find(f"{path}/adCampaigns", _search(CAMPAIGN_STATUSES), tokens)
         groups = await self._find(f"{path}/adCampaignGroups", _search(GROUP_STATUSES), tokens)
-        return _Structure(
-            *({_urn_id(e.get("id")): e for e in x} for x in (creatives, campaigns, groups))
+        directory = Directory(
+            campaigns=[_listed(g) for g in groups],
+            ad_groups=[_listed(c, "campaignGroup") for c in campaigns],
+            ads=[_listed(c, "campaign") for c in creatives],
         )
+        return _Structure({_urn_id(c.get("id")): c for c in creatives}, directory)
+
+    def _entity(self, account_id: str, structure: _Structure, creative_urn: str) -> dict:
+        """Ids and names of a reported creative, its campaign and its group (ids stand in
+        for what the finders did not return)."""
+        return self.label(account_id, structure.directory, ad=_urn_id(creative_urn))
 
     async def _conversion_rules(self, account_id: str) -> dict[str, dict]:
         """The account's conversion rules by id; this finder pages by start/count (verify)."""
@@ -557,12 +567,14 @@ def _pivot(element: dict, index: int, position: int) -> str:
     return str(values[position])
 
 
-def _located(element: dict, index: int, structure: _Structure) -> dict:
-    return {"day": _day(element, index), "entity": structure.entity(_pivot(element, index, 0))}
-
-
 def _creatives_in(elements: list[dict]) -> list[str]:
     return [_pivot(element, index, 0) for index, element in enumerate(elements)]
+
+
+def _listed(element: dict, parent: str | None = None) -> Entity:
+    """A finder element as a directory entry; ``parent`` names the field with its parent's URN."""
+    up = _urn_id(element.get(parent)) if parent else ""
+    return Entity(_urn_id(element.get("id")), element.get("name"), up or None)
 
 
 def _search(statuses: tuple[str, ...]) -> dict[str, Any]:

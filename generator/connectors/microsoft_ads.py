@@ -20,6 +20,11 @@ goal in its own conversion window, so every action row is in the "default" windo
 are the ads of ``Ads/QueryByAdGroupId``: responsive search ads are text; product ads show
 Merchant Center images the Ads API does not expose.
 
+The report carries the campaign, ad group and ad names itself and, without a status
+``Filter``, the rows of deleted campaigns, ad groups and ads too. A name that comes back empty
+becomes its id and is recorded as unresolved (``Connector.fetch``); a goal that
+``ConversionGoals/QueryByIds`` no longer returns counts as "other".
+
 Errors are ``{"TrackingId", "Type": "AdApiFaultDetail", "Errors": [{Code, ErrorCode,
 Message}]}`` (``ApiFaultDetail``/``ApiFault``: ``OperationErrors``, ``BatchErrors``): 117
 CallRateExceeded (wait 60 s, the documented advice, unless ``Retry-After`` says), 109 expired

@@ -8,7 +8,9 @@ starting at most ``HISTORY_DAYS`` back; older ranges come from an async report (
 pre-signed ``url``, read without credentials, mapping each ad id to its rows). One read per
 window feeds both ``ad_performance`` and ``actions``. ``*_MICRO_DOLLAR`` columns are micros of
 the account currency; a column without value is left out. Names and the ad -> pin link come
-from the bookmark-paged entity lists; the promoted pin (``GET /v5/pins/{id}``) is the creative.
+from the bookmark-paged entity lists (archived entities included); the promoted pin (``GET
+/v5/pins/{id}``) is the creative. Rows carry their campaign, ad group and ad ids: an entity the
+lists miss degrades to its id (recorded as unresolved) and keeps its numbers.
 
 ``_1`` columns are paid, ``_2`` earned (organic activity on a promoted pin): only paid ones
 are ad performance. Conversions are tag events credited to a click (``CLICK_DAYS``), an
@@ -41,6 +43,7 @@ import pyarrow as pa
 from generator.connectors.auth import OAuth2Refresh
 from generator.connectors.base import AccountInfo, Connector
 from generator.connectors.jobs import JobStatus
+from generator.connectors.labels import Directory, Entity
 from generator.connectors.normalize import Col, normalize, utc_now
 from generator.connectors.paging import CursorPaginator, PageRequest, dig, paginate
 from generator.connectors.redact import redact
@@ -61,7 +64,8 @@ HISTORY_DAYS = MAX_RANGE_DAYS = 90  # how far back ads/analytics reaches, and it
 REPORT_MAX_DAYS = 186  # the longest async report (Airbyte reads 185-day slices; verify)
 MAX_AD_IDS = 100  # ad_ids per analytics call (verify)
 PAGE_SIZE = 250  # the largest page_size of the entity lists (verify)
-ENTITY_STATUSES = ["ACTIVE", "PAUSED", "ARCHIVED"]  # by default ARCHIVED ads are left out
+# by default ARCHIVED ads are left out; DRAFT and DELETED_DRAFT never delivered
+ENTITY_STATUSES = ["ACTIVE", "PAUSED", "ARCHIVED"]
 CLICK_DAYS, ENGAGEMENT_DAYS, VIEW_DAYS = 30, 30, 1  # Pinterest's defaults, sent explicitly
 #: canonical window -> the kind of action a conversion is credited to (its column infix)
 WINDOWS = {f"{CLICK_DAYS}d_click": "CLICK", f"{ENGAGEMENT_DAYS}d_engagement": "ENGAGEMENT"}
@@ -99,16 +103,16 @@ _FAILED = ("FAILED", "CANCELLED", "EXPIRED", "DOES_NOT_EXIST")
 
 _IDS = {
     "date": Col("DATE", "date", required=True),
-    "campaign_id": Col("CAMPAIGN_ID", "id", required=True),
-    "ad_group_id": Col("AD_GROUP_ID", "id"),
-    "ad_id": Col("AD_ID", "id", required=True),
+    "ad_id": Col("AD_ID", "id", required=True),  # first: a row without it cannot be labelled
+    "campaign_id": Col("_names.campaign_id", "id", required=True),
+    "ad_group_id": Col("_names.ad_group_id", "id"),
 }
 PERFORMANCE = {
     **_IDS,
-    "campaign_name": Col("_names.campaign"),
-    "ad_group_name": Col("_names.ad_group"),
-    "ad_name": Col("_names.ad"),
-    "creative_id": Col("_names.pin", "id"),
+    "campaign_name": Col("_names.campaign_name"),
+    "ad_group_name": Col("_names.ad_group_name"),
+    "ad_name": Col("_names.ad_name"),
+    "creative_id": Col("_pin", "id"),
     "impressions": Col("IMPRESSION_1", "count", default=0),
     "clicks": Col("CLICKTHROUGH_1", "count", default=0),
     "spend_micros": Col("SPEND_IN_MICRO_DOLLAR", "micros", default=0),
@@ -154,7 +158,6 @@ class Pinterest(Connector):
         super().__init__(*args, **kwargs)
         self._accounts: dict[str, AccountInfo] = {}
         self._lists: dict[tuple[str, str], dict[str, dict]] = {}
-        self._shared: dict[tuple, tuple[list[dict], frozenset[str]]] = {}
 
     def make_auth(self) -> OAuth2Refresh:
         # continuous refresh (the only kind since 2025-05-14): each refresh also answers a new
@@ -207,8 +210,7 @@ class Pinterest(Connector):
     async def fetch_performance(self, account_id: str, start: date, end: date) -> pa.Table:
         """Daily paid delivery per ad; conversions and value as the module docstring says."""
         info, rows = await self._window(account_id, start, end, "ad_performance")
-        names = await self._names(account_id)
-        records = [{**r, **_conversions(r), "_names": names.get(str(r.get("AD_ID")))} for r in rows]
+        records = [{**r, **_conversions(r)} for r in rows]
         return self._normalize(records, PERFORMANCE, AD_PERFORMANCE, _constants(info, True))
 
     async def fetch_actions(self, account_id: str, start: date, end: date) -> pa.Table:
@@ -251,29 +253,38 @@ class Pinterest(Connector):
             self._lists[(account_id, kind)] = {str(i["id"]): i for i in items}
         return self._lists[(account_id, kind)]
 
-    async def _names(self, account_id: str) -> dict[str, dict[str, Any]]:
-        """ad id -> names of the ad, its ad group and its campaign, and the ad's pin."""
+    async def _directory(self, account_id: str) -> Directory:
+        """The account's campaigns, ad groups and ads as listed (archived ones included)."""
         campaigns, groups, ads = [await self._list(account_id, k) for k in _KINDS]
-        return {
-            ad_id: {
-                "ad": ad.get("name"),
-                "pin": ad.get("pin_id"),
-                "ad_group": groups.get(str(ad.get("ad_group_id")), {}).get("name"),
-                "campaign": campaigns.get(str(ad.get("campaign_id")), {}).get("name"),
-            }
-            for ad_id, ad in ads.items()
-        }
+        return Directory(
+            campaigns=[_entity(i, id_) for id_, i in campaigns.items()],
+            ad_groups=[_entity(i, id_, "campaign_id") for id_, i in groups.items()],
+            ads=[_entity(i, id_, "ad_group_id") for id_, i in ads.items()],
+        )
 
     async def _window(self, account_id: str, start: date, end: date, dataset: str):
-        """The window's rows, read once for performance and actions together."""
+        """The window's rows, labelled and read once for performance and actions together."""
         info = await self.account_info(account_id)
-        key = (account_id, start, end)
-        rows, unread = self._shared.pop(key, ([], frozenset()))
-        if dataset not in unread:
-            rows, unread = await self._read(account_id, start, end), frozenset(self.datasets)
-        if unread - {dataset}:
-            self._shared[key] = (rows, unread - {dataset})
-        return info, rows
+
+        async def read() -> list[dict]:
+            rows = await self._read(account_id, start, end)
+            directory, ads = await self._directory(account_id), await self._list(account_id, "ads")
+            return [
+                {
+                    **r,
+                    "_names": self.label(
+                        account_id,
+                        directory,
+                        campaign=r.get("CAMPAIGN_ID"),
+                        ad_group=r.get("AD_GROUP_ID"),
+                        ad=r.get("AD_ID"),
+                    ),
+                    "_pin": ads.get(str(r.get("AD_ID")), {}).get("pin_id"),
+                }
+                for r in rows
+            ]
+
+        return info, await self.shared(dataset, (account_id, start, end), read)
 
     async def _read(self, account_id: str, start: date, end: date) -> list[dict]:
         """Analytics while the range is inside its history, else async reports."""
@@ -334,6 +345,11 @@ class Pinterest(Connector):
 
 
 _KINDS = ("campaigns", "ad_groups", "ads")
+
+
+def _entity(item: dict, entity_id: str, parent: str | None = None) -> Entity:
+    up = item.get(parent) if parent else None
+    return Entity(entity_id, item.get("name"), str(up) if up not in (None, "") else None)
 
 
 def _constants(info: AccountInfo, named: bool = False) -> dict[str, str]:

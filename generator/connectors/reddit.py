@@ -7,7 +7,8 @@ secret as HTTP Basic. Reddit throttles or refuses callers without a unique, desc
 Entities: ``GET /api/v3/ad_accounts/{id}`` (name, currency, ``time_zone_id``, attribution
 windows) and its ``campaigns``, ``ad_groups`` and ``ads`` (with ``post_id``, ``post_url``,
 ``click_url``, ``preview_url``, ``profile_id``), ``{"data": [...], "pagination": {"next_url"}}``
-paged by ``page.size``. Reports carry ids only; names come from these lists, read once.
+paged by ``page.size``. Reports carry ad ids only; names come from these lists, read once, and
+an entity they miss degrades to its id (recorded as unresolved) with its numbers kept.
 
 Performance: ``POST /api/v3/ad_accounts/{id}/reports`` with ``{"data": {"starts_at",
 "ends_at", "fields", "breakdowns": ["AD_ID", "DATE"], "time_zone_id"}}`` answers ``{"data":
@@ -48,6 +49,7 @@ from generator.connectors.auth import OAuth2Refresh
 from generator.connectors.base import AccountInfo, Connector
 from generator.connectors.http import retry_after
 from generator.connectors.jobs import gather_all
+from generator.connectors.labels import Directory, Entity
 from generator.connectors.normalize import Col, content_version
 from generator.connectors.paging import NextLinkPaginator, PageRequest, paginate
 from generator.connectors.payloads import json_object
@@ -90,16 +92,16 @@ _BUMP = (
 
 _IDENTITY = {
     "date": Col("date", "date", required=True),
-    "campaign_id": Col("campaign_id", "id", required=True),
-    "ad_group_id": Col("ad_group_id", "id"),
-    "ad_id": Col("ad_id", "id", required=True),
+    "ad_id": Col("ad_id", "id", required=True),  # first: a row without it cannot be labelled
+    "campaign_id": Col("_names.campaign_id", "id", required=True),
+    "ad_group_id": Col("_names.ad_group_id", "id"),
 }
 PERFORMANCE = {
     **_IDENTITY,
-    "campaign_name": Col("campaign_name"),
-    "ad_group_name": Col("ad_group_name"),
-    "ad_name": Col("ad_name"),
-    "creative_id": Col("post_id"),
+    "campaign_name": Col("_names.campaign_name"),
+    "ad_group_name": Col("_names.ad_group_name"),
+    "ad_name": Col("_names.ad_name"),
+    "creative_id": Col("_post_id"),
     "impressions": Col("impressions", "count", default=0),
     "clicks": Col("clicks", "count", default=0),
     "spend_micros": Col("spend", "micros", default=0),
@@ -155,7 +157,7 @@ class Reddit(Connector):
         super().__init__(credentials, **options)
         self._http.headers["User-Agent"] = USER_AGENT  # the token grant needs it too
         self._accounts: dict[str, tuple[AccountInfo, dict[str, str]]] = {}
-        self._entities: dict[str, tuple[dict[str, dict], list[dict]]] = {}
+        self._catalogs: dict[str, _Catalog] = {}
 
     def make_auth(self) -> OAuth2Refresh:
         c = self.credentials
@@ -231,7 +233,7 @@ class Reddit(Connector):
 
     async def fetch_creatives(self, account_id: str) -> pa.Table:
         """One row per promoted post: copy and media from the post, the link from the ad."""
-        _, ads = await self._catalog(account_id)
+        ads = (await self._catalog(account_id)).ads
         posts: dict[str, dict] = {}
         for profile in sorted({str(a["profile_id"]) for a in ads if a.get("profile_id")}):
             for post in await self._list(f"profiles/{profile}/posts"):
@@ -265,36 +267,28 @@ class Reddit(Connector):
         pages = paginate(self.api, "GET", first, _Links(rebase=self._rebase), parse=_page)
         return [item async for page in pages for item in page["data"]]
 
-    async def _catalog(self, account_id: str) -> tuple[dict[str, dict], list[dict]]:
-        """ad id -> its ad group, campaign, names and post; and the ads as listed (read once)."""
-        if account_id not in self._entities:
+    async def _catalog(self, account_id: str) -> _Catalog:
+        """The account's campaigns, ad groups and ads as listed (read once per account)."""
+        if account_id not in self._catalogs:
             campaigns, groups, ads = await gather_all(
                 self._list(f"ad_accounts/{account_id}/{e}")
                 for e in ("campaigns", "ad_groups", "ads")
             )
-            names = {str(c.get("id")): c.get("name") for c in campaigns}
-            by_id = {str(g.get("id")): g for g in groups}
-            joined = {}
-            for ad in ads:
-                group = by_id.get(str(ad.get("ad_group_id")), {})
-                campaign = ad.get("campaign_id") or group.get("campaign_id")
-                joined[str(ad.get("id"))] = {
-                    "ad_group_id": ad.get("ad_group_id"),
-                    "ad_group_name": group.get("name"),
-                    "campaign_id": campaign,
-                    "campaign_name": names.get(str(campaign)),
-                    "ad_name": ad.get("name"),
-                    "post_id": ad.get("post_id"),
-                }
-            self._entities[account_id] = (joined, ads)
-        return self._entities[account_id]
+            directory = Directory(
+                campaigns=[_entity(c) for c in campaigns if c.get("id")],
+                ad_groups=[_entity(g, "campaign_id") for g in groups if g.get("id")],
+                ads=[_entity(a, "ad_group_id") for a in ads if a.get("id")],
+            )
+            self._catalogs[account_id] = _Catalog(directory, ads)
+        return self._catalogs[account_id]
 
     async def _report(self, account_id: str, start: date, end: date, dataset: str):
-        """The window's report rows joined to their entities; one report serves both datasets."""
+        """The window's report rows, labelled; one report serves both datasets."""
         info = await self.account_info(account_id)
 
         async def read() -> list[dict]:
-            joined, _ = await self._catalog(account_id)
+            catalog = await self._catalog(account_id)
+            ads = {str(a["id"]): a for a in catalog.ads if a.get("id")}
             body = {
                 "data": {
                     "starts_at": _utc_hour(start, info.timezone),
@@ -306,13 +300,32 @@ class Reddit(Connector):
             }
             first = PageRequest(self._api(f"ad_accounts/{account_id}/reports"), json=body)
             pages = paginate(self.api, "POST", first, _Links(rebase=self._rebase), parse=_metrics)
-            return [
-                {**joined.get(str(r.get("ad_id")), {}), **r}
-                async for page in pages
-                for r in page["data"]["metrics"]
-            ]
+            rows = [r async for page in pages for r in page["data"]["metrics"]]
+            return [self._labelled(account_id, catalog.directory, r, ads) for r in rows]
 
         return info, await self.shared(dataset, (account_id, start, end), read)
+
+    def _labelled(self, account_id: str, directory: Directory, row: dict, ads: dict) -> dict:
+        """A report row with its names and post; an ad lists its campaign too, which names
+        the campaign even when the ad's group is gone."""
+        ad = ads.get(str(row.get("ad_id")), {})
+        names = self.label(
+            account_id, directory, campaign=ad.get("campaign_id"), ad=row.get("ad_id")
+        )
+        return {**row, "_names": names, "_post_id": ad.get("post_id")}
+
+
+@dataclass(frozen=True)
+class _Catalog:
+    """An account's directory (campaign > ad group > ad) and its ads as listed."""
+
+    directory: Directory
+    ads: list[dict]
+
+
+def _entity(item: dict, parent: str | None = None) -> Entity:
+    up = item.get(parent) if parent else None
+    return Entity(str(item["id"]), item.get("name"), str(up) if up not in (None, "") else None)
 
 
 def _constants(info: AccountInfo) -> dict[str, str]:

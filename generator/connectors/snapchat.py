@@ -7,7 +7,10 @@ page by ``paging.next_link`` (``limit`` up to ``PAGE_SIZE``). Performance comes 
 must be local midnights in the account's time zone with the offset written out (an offset that
 changes across a DST switch inside the range), at most ``MAX_DAYS`` days a request. Spend and
 values are micro-currency integers. Names and the ad -> creative link come from the
-``campaigns``, ``adsquads`` and ``ads`` lists, read once per account.
+``campaigns``, ``adsquads`` and ``ads`` lists, read once per account with
+``read_deleted_entities=true`` so that a deleted ad keeps its names; stats rows carry ad ids
+only, and an entity the lists still miss degrades to its id (recorded as unresolved) with its
+numbers kept.
 
 Errors are ``{"request_status": "ERROR", "debug_message", "display_message", "error_code"}``
 with an HTTP status: 401 for an expired access token (30-minute tokens: refreshed), 429 when
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -35,6 +39,7 @@ import pyarrow as pa
 from generator.connectors.auth import OAuth2Refresh
 from generator.connectors.base import AccountInfo, Connector
 from generator.connectors.http import retry_after
+from generator.connectors.labels import Directory, Entity
 from generator.connectors.normalize import Col, normalize, utc_now
 from generator.connectors.paging import NextLinkPaginator, PageRequest, paginate
 from generator.connectors.redact import redact
@@ -52,6 +57,8 @@ SUNSET = "none announced (v1 is the only Marketing API version)"
 MAX_DAYS = 31  # days per DAY-granularity stats request ('verify' Snap's exact cap)
 PAGE_SIZE = 1000  # the largest ``limit`` the list endpoints accept
 WINDOWS = {"swipe_up_attribution_window": "28_DAY", "view_attribution_window": "1_DAY"}
+#: entity lists include deleted entities only when asked (Snap refuses it together with ``sort``)
+WITH_DELETED = {"read_deleted_entities": "true"}
 #: canonical action -> Snap's stats field; each also comes as _swipe_up and _view ('verify')
 EVENTS = {
     "purchase": "conversion_purchases",
@@ -78,14 +85,14 @@ _IDENTITY = {
     "date": Col("start_time", "date", required=True),
     "ad_id": Col("ad_id", "id", required=True),
     "campaign_id": Col("_names.campaign_id", "id", required=True),
-    "ad_group_id": Col("_names.ad_squad_id", "id"),
+    "ad_group_id": Col("_names.ad_group_id", "id"),
 }
 PERFORMANCE = {
     **_IDENTITY,
     "campaign_name": Col("_names.campaign_name"),
-    "ad_group_name": Col("_names.ad_squad_name"),
+    "ad_group_name": Col("_names.ad_group_name"),
     "ad_name": Col("_names.ad_name"),
-    "creative_id": Col("_names.creative_id", "id"),
+    "creative_id": Col("_creative_id", "id"),
     "impressions": Col("stats.impressions", "count", default=0),
     "clicks": Col("stats.swipes", "count", default=0),
     "spend_micros": Col("stats.spend", "micros", default=0),
@@ -129,8 +136,7 @@ class Snapchat(Connector):
     def __init__(self, credentials: Mapping[str, str], **options: Any) -> None:
         super().__init__(credentials, **options)
         self._accounts: dict[str, AccountInfo] = {}
-        self._entities: dict[str, dict[str, dict[str, Any]]] = {}
-        self._shared: dict[tuple[str, date, date], tuple[list[dict], frozenset[str]]] = {}
+        self._listings: dict[str, _Listing] = {}
 
     def make_auth(self) -> OAuth2Refresh:
         c = self.credentials
@@ -183,11 +189,9 @@ class Snapchat(Connector):
     async def fetch_performance(self, account_id: str, start: date, end: date) -> pa.Table:
         """Daily rows per ad; conversions and value as the module docstring says."""
         info, rows = await self._stats(account_id, start, end, "ad_performance")
-        for row in rows:
-            stats = row.get("stats") or {}
-            row["_conversions"] = sum(stats.get(EVENTS[t]) or 0 for t in ("purchase", "lead"))
+        records = [{**row, "_conversions": _conversions(row)} for row in rows]
         constants = {**_constants(info), "account_name": info.name}
-        return self._normalize(rows, PERFORMANCE, AD_PERFORMANCE, constants)
+        return self._normalize(records, PERFORMANCE, AD_PERFORMANCE, constants)
 
     async def fetch_actions(self, account_id: str, start: date, end: date) -> pa.Table:
         """Daily conversions by canonical type: "default", "28d_click" and "1d_view"."""
@@ -200,8 +204,8 @@ class Snapchat(Connector):
         creatives = await self._list(account_id, "creatives", "creative")
         media = {m["id"]: m for m in await self._list(account_id, "media", "media")}
         first_ad: dict[str, str] = {}
-        for ad_id, names in sorted((await self._entities_of(account_id)).items()):
-            first_ad.setdefault(str(names.get("creative_id")), ad_id)
+        for ad_id, creative_id in sorted((await self._listing(account_id)).creatives.items()):
+            first_ad.setdefault(str(creative_id), ad_id)
         rows = [_creative(c, media, first_ad) for c in creatives]
         constants = {"platform": self.platform, "account_id": account_id}
         return self._normalize(
@@ -213,53 +217,53 @@ class Snapchat(Connector):
     def _api(self, path: str) -> str:
         return self.url("api", f"/{API_VERSION}/{path}")
 
-    async def _list(self, account_id: str, things: str, thing: str) -> list[dict]:
+    async def _list(self, account_id: str, things: str, thing: str, **params: str) -> list[dict]:
         """Every item of an ad account's list, following ``paging.next_link``."""
-        first = PageRequest(self._api(f"adaccounts/{account_id}/{things}"), {"limit": PAGE_SIZE})
+        first = PageRequest(
+            self._api(f"adaccounts/{account_id}/{things}"), {"limit": PAGE_SIZE, **params}
+        )
         pages = paginate(self.api, "GET", first, NextLinkPaginator(), parse=_body)
         return [item async for page in pages for item in _unwrap(page, things, thing)]
 
-    async def _entities_of(self, account_id: str) -> dict[str, dict[str, Any]]:
-        """ad id -> its names, ad squad, campaign and creative (read once per account)."""
-        if account_id not in self._entities:
-            campaigns = {c["id"]: c for c in await self._list(account_id, "campaigns", "campaign")}
-            squads = {s["id"]: s for s in await self._list(account_id, "adsquads", "adsquad")}
-            names = {}
-            for ad in await self._list(account_id, "ads", "ad"):
-                squad = squads.get(ad.get("ad_squad_id"), {})
-                campaign = campaigns.get(squad.get("campaign_id"), {})
-                names[ad["id"]] = {
-                    "ad_name": ad.get("name"),
-                    "creative_id": ad.get("creative_id"),
-                    "ad_squad_id": ad.get("ad_squad_id"),
-                    "ad_squad_name": squad.get("name"),
-                    "campaign_id": squad.get("campaign_id"),
-                    "campaign_name": campaign.get("name"),
-                }
-            self._entities[account_id] = names
-        return self._entities[account_id]
+    async def _listing(self, account_id: str) -> _Listing:
+        """Campaigns, ad squads and ads, deleted ones included (read once per account)."""
+        if account_id not in self._listings:
+            campaigns = await self._list(account_id, "campaigns", "campaign", **WITH_DELETED)
+            squads = await self._list(account_id, "adsquads", "adsquad", **WITH_DELETED)
+            ads = await self._list(account_id, "ads", "ad", **WITH_DELETED)
+            directory = Directory(
+                campaigns=[_entity(c) for c in campaigns if c.get("id")],
+                ad_groups=[_entity(q, "campaign_id") for q in squads if q.get("id")],
+                ads=[_entity(a, "ad_squad_id") for a in ads if a.get("id")],
+            )
+            creatives = {str(a["id"]): a.get("creative_id") for a in ads if a.get("id")}
+            self._listings[account_id] = _Listing(directory, creatives)
+        return self._listings[account_id]
 
     async def _stats(
         self, account_id: str, start: date, end: date, dataset: str
     ) -> tuple[AccountInfo, list[dict]]:
-        """The window's daily rows per ad: one read serves performance and actions once each."""
+        """The window's daily rows per ad, labelled: one read serves both datasets."""
         info = await self.account_info(account_id)
-        key = (account_id, start, end)
-        rows, unread = self._shared.pop(key, ([], frozenset()))
-        if dataset not in unread:
-            names = await self._entities_of(account_id)
+
+        async def read() -> list[dict]:
+            listing = await self._listing(account_id)
             rows = []
             for lo, hi in _chunks(start, end):
                 params = {**_stats_params(info.timezone, lo, hi), "limit": PAGE_SIZE}
                 first = PageRequest(self._api(f"adaccounts/{account_id}/stats"), params)
                 pages = paginate(self.api, "GET", first, NextLinkPaginator(), parse=_body)
                 rows += [r async for page in pages for r in _daily_rows(page)]
-            for row in rows:
-                row["_names"] = names.get(row["ad_id"], {})
-            unread = frozenset(self.datasets)
-        if unread - {dataset}:
-            self._shared[key] = (rows, unread - {dataset})
-        return info, [dict(r) for r in rows]
+            return [
+                {
+                    **row,
+                    "_names": self.label(account_id, listing.directory, ad=row["ad_id"]),
+                    "_creative_id": listing.creatives.get(str(row["ad_id"])),
+                }
+                for row in rows
+            ]
+
+        return info, await self.shared(dataset, (account_id, start, end), read)
 
     def _normalize(self, records, fields, schema, constants: dict[str, Any]) -> pa.Table:
         lineage = {"source": self.platform, "fetched_at": utc_now(), "api_version": API_VERSION}
@@ -271,6 +275,24 @@ class Snapchat(Connector):
             platform=self.platform,
             api_version=API_VERSION,
         )
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """An account's directory (campaign > ad squad > ad) and each ad's creative id."""
+
+    directory: Directory
+    creatives: dict[str, Any]
+
+
+def _entity(item: dict, parent: str | None = None) -> Entity:
+    up = item.get(parent) if parent else None
+    return Entity(str(item["id"]), item.get("name"), str(up) if up else None)
+
+
+def _conversions(row: dict) -> int:
+    stats = row.get("stats") or {}
+    return sum(stats.get(EVENTS[t]) or 0 for t in ("purchase", "lead"))
 
 
 def _constants(info: AccountInfo) -> dict[str, Any]:

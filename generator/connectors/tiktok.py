@@ -15,6 +15,13 @@ event, the client's primary action) and ``value_micros`` is ``total_complete_pay
 (``ACTION_METRICS``) to canonical types in the one window TikTok reports them, the ad group's
 attribution setting ("default"). A v1.3 ad is its own creative (text, CTA, landing page,
 ``image_ids``/``video_id``); image URLs come from ``file/image/ad/info/``.
+
+Deleted ads: the report leaves them out unless filtered by ``ad_status`` ``STATUS_ALL``
+(``FILTERING``), so their numbers are read too. Names come from the report's attributes
+(``campaign_name``, ``adgroup_name``, ``ad_name`` requested as metrics); a row whose attributes
+are absent or ``"-"`` keeps its numbers: its parents and names come from another row of the same
+ad, else its ids stand in (an unknown campaign is ``labels.UNKNOWN_ID``) and the entity is
+recorded as unresolved (``Connector.unresolved_in``).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import pyarrow as pa
 
 from generator.connectors.auth import StaticToken
 from generator.connectors.base import AccountInfo, Connector
+from generator.connectors.labels import Directory, Entity
 from generator.connectors.normalize import Col, normalize, utc_now
 from generator.connectors.paging import PageNumberPaginator, PageRequest, paginate
 from generator.connectors.redact import redact
@@ -53,6 +61,9 @@ IMAGE_BATCH = 100  # image_ids per file/image/ad/info call ('verify')
 RATE_LIMIT_CODES = frozenset({40100})  # "Too many requests" (QPS); 'verify' 40133
 TOKEN_CODES = frozenset({40102, 40104, 40105})  # expired, empty, incorrect or revoked
 PERMISSION_CODES = frozenset({40001})  # no permission on this advertiser ('verify')
+#: the report's default leaves deleted ads out; STATUS_ALL keeps their numbers (the shape, a
+#: JSON list inside a JSON string, is what Airbyte's manifest sends: 'verify')
+FILTERING = [{"field_name": "ad_status", "filter_type": "IN", "filter_value": '["STATUS_ALL"]'}]
 _RENEW = (
     "TikTok access tokens are long-lived and cannot be refreshed here: re-authorise the app "
     "for this advertiser and update access_token (${TIKTOK_ACCESS_TOKEN} in the demo)"
@@ -87,14 +98,14 @@ AD_FIELDS = (
 _IDENTITY = {
     "date": Col("dimensions.stat_time_day", "date", required=True),
     "ad_id": Col("dimensions.ad_id", "id", required=True),
-    "campaign_id": Col("metrics.campaign_id", "id", required=True),
-    "ad_group_id": Col("metrics.adgroup_id", "id"),
+    "campaign_id": Col("_labels.campaign_id", "id", required=True),  # always set by ``label``
+    "ad_group_id": Col("_labels.ad_group_id", "id"),
 }
 PERFORMANCE = {
     **_IDENTITY,
-    "campaign_name": Col("metrics.campaign_name"),
-    "ad_group_name": Col("metrics.adgroup_name"),
-    "ad_name": Col("metrics.ad_name"),
+    "campaign_name": Col("_labels.campaign_name"),
+    "ad_group_name": Col("_labels.ad_group_name"),
+    "ad_name": Col("_labels.ad_name"),
     "creative_id": Col("dimensions.ad_id", "id"),
     "impressions": Col("metrics.impressions", "count", default=0),
     "clicks": Col("metrics.clicks", "count", default=0),
@@ -195,12 +206,12 @@ class TikTok(Connector):
         """Daily rows per ad; conversions and value as the module docstring says."""
         info, rows = await self._report(account_id, start, end, "ad_performance")
         constants = {**self._constants(info), "account_name": info.name}
-        return self._normalize(rows, PERFORMANCE, AD_PERFORMANCE, constants)
+        return self._normalize(self._labelled(info, rows), PERFORMANCE, AD_PERFORMANCE, constants)
 
     async def fetch_actions(self, account_id: str, start: date, end: date) -> pa.Table:
         """Daily conversion events by canonical type, in TikTok's default window."""
         info, rows = await self._report(account_id, start, end, "actions")
-        records = [action for row in rows for action in _actions(row)]
+        records = [action for row in self._labelled(info, rows) for action in _actions(row)]
         constants = {**self._constants(info), "attribution_window": "default"}
         return self._normalize(records, ACTION_FIELDS, ACTIONS, constants)
 
@@ -261,6 +272,22 @@ class TikTok(Connector):
             images |= {str(img.get("image_id")): img for img in data.get("list") or []}
         return images
 
+    def _labelled(self, info: AccountInfo, rows: list[dict]) -> list[dict]:
+        """The rows with ``_labels``: ids and names from the report's own attributes, any row
+        lacking them labelled from another row of its ad or else by its ids (never dropped)."""
+        directory, labelled = _directory(rows), []
+        for row in rows:
+            metrics = row.get("metrics") or {}
+            labels = self.label(
+                info.account_id,
+                directory,
+                campaign=_attribute(metrics, "campaign_id"),
+                ad_group=_attribute(metrics, "adgroup_id"),
+                ad=_ad_id(row),
+            )
+            labelled.append({**row, "_labels": labels})
+        return labelled
+
     def _constants(self, info: AccountInfo) -> dict[str, Any]:
         return {
             "platform": self.platform,
@@ -301,7 +328,38 @@ def _report_params(account_id: str, start: date, end: date) -> dict[str, str]:
         "metrics": json.dumps(list(METRICS)),
         "start_date": start.isoformat(),
         "end_date": end.isoformat(),
+        "filtering": json.dumps(FILTERING),
     }
+
+
+def _attribute(values: dict, name: str) -> str | None:
+    """A value the report gave, or None for an absent, empty or ``"-"`` one."""
+    value = values.get(name)
+    return None if value in (None, "", "-") else str(value)
+
+
+def _ad_id(row: dict) -> str | None:
+    return _attribute(row.get("dimensions") or {}, "ad_id")
+
+
+def _directory(rows: list[dict]) -> Directory:
+    """The campaigns, ad groups and ads the report's attributes name. Unnamed ones are left
+    out, so that their ids stand in and they are recorded as unresolved."""
+    campaigns: dict[str, Entity] = {}
+    groups: dict[str, Entity] = {}
+    ads: dict[str, Entity] = {}
+    for row in rows:
+        metrics = row.get("metrics") or {}
+        campaign, group = _attribute(metrics, "campaign_id"), _attribute(metrics, "adgroup_id")
+        for found, entity_id, key, parent in (
+            (campaigns, campaign, "campaign_name", None),
+            (groups, group, "adgroup_name", campaign),
+            (ads, _ad_id(row), "ad_name", group),
+        ):
+            name = _attribute(metrics, key)
+            if entity_id and name and entity_id not in found:
+                found[entity_id] = Entity(entity_id, name, parent)
+    return Directory(campaigns.values(), groups.values(), ads.values())
 
 
 def _actions(row: dict) -> list[dict]:

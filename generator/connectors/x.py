@@ -4,7 +4,10 @@ Entities are read once per connector: ``GET /12/accounts/{id}`` (name, time zone
 ``funding_instruments`` (the currency lives there, not on the account), then ``campaigns``,
 ``line_items`` (X's ad groups) and ``promoted_tweets`` (the ads, each pointing at a
 ``tweet_id``), all ``{"request", "data": [...], "next_cursor"}`` paged by ``cursor`` with
-``count`` up to 1000. An ad's name is its tweet's ``name`` (``GET .../tweets?tweet_ids=``).
+``count`` up to 1000, deleted ones included (``with_deleted=true``) so that a deleted promoted
+tweet still has its numbers read and its names known. An ad's name is its tweet's ``name``
+(``GET .../tweets?tweet_ids=``). Stats rows carry promoted tweet ids only: an entity the lists
+still miss degrades to its id (recorded as unresolved) and keeps its numbers.
 
 Stats come from asynchronous jobs: ``POST /12/stats/jobs/accounts/{id}`` (entity=PROMOTED_TWEET,
 at most 20 ``entity_ids``, ``start_time``/``end_time`` at midnight in the account's time zone
@@ -37,7 +40,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any, ClassVar
@@ -50,6 +54,7 @@ from generator.connectors.auth import OAuth1
 from generator.connectors.base import AccountInfo, Connector
 from generator.connectors.incremental import date_chunks
 from generator.connectors.jobs import JobStatus, gather_all
+from generator.connectors.labels import Directory, Entity
 from generator.connectors.normalize import Col, content_version
 from generator.connectors.paging import CursorPaginator, PageRequest, dig, paginate
 from generator.connectors.payloads import gunzip_json, json_object
@@ -97,13 +102,13 @@ _BUMP = (
 _IDENTITY = {
     "date": Col("date", "date", required=True),
     "campaign_id": Col("campaign_id", "id", required=True),
-    "ad_group_id": Col("line_item_id", "id"),
+    "ad_group_id": Col("ad_group_id", "id"),
     "ad_id": Col("ad_id", "id", required=True),
 }
 PERFORMANCE = {
     **_IDENTITY,
     "campaign_name": Col("campaign_name"),
-    "ad_group_name": Col("line_item_name"),
+    "ad_group_name": Col("ad_group_name"),
     "ad_name": Col("ad_name"),
     "creative_id": Col("tweet_id", "id"),
     "impressions": Col("impressions", "count", default=0),
@@ -149,8 +154,7 @@ class XAds(Connector):
     def __init__(self, credentials: Mapping[str, str], **options: Any) -> None:
         super().__init__(credentials, **options)
         self._accounts: dict[str, AccountInfo] = {}
-        #: account -> (promoted tweet id -> its ids and names, tweet id -> tweet)
-        self._catalogs: dict[str, tuple[dict[str, dict], dict[str, dict]]] = {}
+        self._catalogs: dict[str, _Catalog] = {}
         self._warned = False
 
     def make_auth(self) -> OAuth1:
@@ -220,7 +224,8 @@ class XAds(Connector):
 
     async def fetch_creatives(self, account_id: str) -> pa.Table:
         """One row per promoted tweet's tweet: its text, website card and image."""
-        ads, tweets = await self._catalog(account_id)
+        catalog = await self._catalog(account_id)
+        tweets = catalog.tweets
         card_ids = sorted({t["card_uri"][7:] for t in tweets.values() if t.get("card_uri")})
         cards = {}
         for chunk in _chunks(card_ids, LOOKUP_SIZE):
@@ -228,8 +233,9 @@ class XAds(Connector):
             for card in await self._list(f"accounts/{account_id}/cards", params):
                 cards[card.get("card_uri")] = card
         first_ad: dict[str, str] = {}
-        for ad_id, ad in sorted(ads.items()):
-            first_ad.setdefault(ad["tweet_id"], ad_id)
+        for ad_id, tweet_id in sorted(catalog.tweet_ids.items()):
+            if tweet_id:
+                first_ad.setdefault(tweet_id, ad_id)
         rows = [
             {**_creative(tweet, cards.get(tweet.get("card_uri")) or {}), "ad_id": first_ad.get(tid)}
             for tid, tweet in tweets.items()
@@ -251,19 +257,32 @@ class XAds(Connector):
         pages = paginate(self.api, "GET", first, paginator, parse=_page)
         return [item async for page in pages for item in page["data"]]
 
-    async def _catalog(self, account_id: str) -> tuple[dict[str, dict], dict[str, dict]]:
-        """Campaigns, line items, promoted tweets and their tweets (read once per account)."""
+    async def _catalog(self, account_id: str) -> _Catalog:
+        """Campaigns, line items, promoted tweets (deleted ones too) and their tweets, read
+        once per account."""
         if account_id not in self._catalogs:
             everything = {"with_deleted": "true"}
             campaigns, items, promoted = await gather_all(
                 self._list(f"accounts/{account_id}/{e}", everything) for e in _ENTITIES
             )
+            # every promoted tweet is asked for stats, even one whose tweet is not named
+            tweet_ids = {str(p["id"]): _text(p.get("tweet_id")) for p in _having(promoted)}
             tweets: dict[str, dict] = {}
-            for chunk in _chunks(sorted({str(p["tweet_id"]) for p in promoted}), LOOKUP_SIZE):
+            for chunk in _chunks(sorted(set(tweet_ids.values()) - {None}), LOOKUP_SIZE):
                 params = {"tweet_ids": ",".join(chunk), "tweet_type": "PUBLISHED"}
                 for tweet in await self._list(f"accounts/{account_id}/tweets", params):
                     tweets[str(tweet.get("id_str") or tweet.get("tweet_id"))] = tweet
-            self._catalogs[account_id] = (_join(campaigns, items, promoted, tweets), tweets)
+            directory = Directory(
+                campaigns=[Entity(str(c["id"]), c.get("name")) for c in _having(campaigns)],
+                ad_groups=[_listed(i, i.get("name"), "campaign_id") for i in _having(items)],
+                ads=[
+                    _listed(
+                        p, tweets.get(tweet_ids.get(str(p["id"])), {}).get("name"), "line_item_id"
+                    )
+                    for p in _having(promoted)
+                ],
+            )
+            self._catalogs[account_id] = _Catalog(directory, tweet_ids, tweets)
         return self._catalogs[account_id]
 
     async def _days(self, account_id: str, start: date, end: date, dataset: str):
@@ -271,14 +290,20 @@ class XAds(Connector):
         info = await self.account_info(account_id)
 
         async def read() -> list[dict]:
-            ads, _ = await self._catalog(account_id)
+            catalog = await self._catalog(account_id)
             jobs = [
                 self._job(account_id, info.timezone, first, last, ids)
                 for first, last in date_chunks(start, end, MAX_JOB_DAYS)
-                for ids in _chunks(sorted(ads), IDS_PER_JOB)
+                for ids in _chunks(sorted(catalog.tweet_ids), IDS_PER_JOB)
             ]
             return [
-                {**ads.get(d["ad_id"], {}), **d} for part in await gather_all(jobs) for d in part
+                {
+                    **d,
+                    **self.label(account_id, catalog.directory, ad=d["ad_id"]),
+                    "tweet_id": catalog.tweet_ids.get(d["ad_id"]),
+                }
+                for part in await gather_all(jobs)
+                for d in part
             ]
 
         return info, await self.shared(dataset, (account_id, start, end), read)
@@ -337,23 +362,27 @@ def _constants(info: AccountInfo, named: bool = False) -> dict[str, str]:
     return constants | {"currency": info.currency} | ({"account_name": info.name} if named else {})
 
 
-def _join(campaigns, items, promoted, tweets) -> dict[str, dict[str, Any]]:
-    """promoted tweet id -> its tweet, line item and campaign ids and names."""
-    campaign_names = {str(c["id"]): c.get("name") for c in campaigns}
-    line_items = {str(i["id"]): i for i in items}
-    ads = {}
-    for ad in promoted:
-        item = line_items.get(str(ad.get("line_item_id")), {})
-        campaign_id = str(item["campaign_id"]) if item.get("campaign_id") else None
-        ads[str(ad["id"])] = {
-            "tweet_id": str(ad.get("tweet_id")),
-            "ad_name": tweets.get(str(ad.get("tweet_id")), {}).get("name"),
-            "line_item_id": ad.get("line_item_id"),
-            "line_item_name": item.get("name"),
-            "campaign_id": campaign_id,
-            "campaign_name": campaign_names.get(campaign_id),
-        }
-    return ads
+@dataclass(frozen=True)
+class _Catalog:
+    """An account's entities: the directory that names stats rows (campaign > line item >
+    promoted tweet), each promoted tweet's tweet id, and the tweets by id."""
+
+    directory: Directory
+    tweet_ids: dict[str, str | None]
+    tweets: dict[str, dict]
+
+
+def _having(items: Iterable[dict]) -> list[dict]:
+    """The listed items that carry an ``id`` (others can be neither asked for nor named)."""
+    return [i for i in items if _text(i.get("id"))]
+
+
+def _listed(item: dict, name: Any, parent: str) -> Entity:
+    return Entity(str(item["id"]), name, _text(item.get(parent)))
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
 
 
 def _midnight(day: date, zone: str) -> str:

@@ -2,7 +2,9 @@
 
 The state says which days are stored (``covered``, merged inclusive ranges), when the account
 last synced successfully, whether it is stale (the platform was down past the retry bound) and
-any work a platform left pending (an async report to resume). It never holds a credential.
+any work a platform left pending (an async report to resume), and which campaigns, ad groups or
+ads are stored under their ids because the platform no longer named them (``unresolved``, for
+the report's data warnings). It never holds a credential.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ class AccountState:
     last_attempt: datetime | None = None
     api_version: str = ""
     pending: dict[str, Any] = field(default_factory=dict)
+    #: level -> ids of entities stored under their ids because the API gave no name
+    unresolved: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def synced_through(self) -> date | None:
@@ -74,6 +78,15 @@ class AccountState:
             last_attempt=now,
             api_version=api_version,
         )
+
+    def with_unresolved(self, found: dict[str, list[str]], keep: int = 200) -> AccountState:
+        """A copy that also lists ``found`` (level -> ids), at most ``keep`` ids a level."""
+        merged = {level: list(ids) for level, ids in self.unresolved.items()}
+        for level, ids in found.items():
+            known = merged.setdefault(level, [])
+            known.extend(i for i in ids if i not in known)
+            merged[level] = known[-keep:]
+        return replace(self, unresolved=merged)
 
     def failed(self, status: Status, message: str, now: datetime | None = None) -> AccountState:
         return replace(self, status=status, message=message, last_attempt=now or datetime.now(UTC))

@@ -11,6 +11,7 @@ from generator.analytics import report, value_rules
 from generator.analytics.currency import RateTable, to_currency
 from generator.charts import PLATFORM_LABELS, platform_label
 from generator.config import Agency, Client
+from generator.connectors.labels import UNKNOWN_ID
 from generator.errors import ReportError
 from generator.lake import AccountState, Lake
 from generator.periods import Period
@@ -173,6 +174,43 @@ def _warnings(
             )
         elif state.synced_through and state.synced_through < period.end:
             out.append(f"{name} has data only through {state.synced_through}.")
+        if state is not None and state.unresolved:
+            out.extend(_unresolved(name, state, current))
     if current.empty:
         out.append("No performance data was found for this period.")
+    return out
+
+
+_NOUNS = {"campaign": "campaign", "ad_group": "ad group", "ad": "ad"}
+
+
+def _unresolved(account: str, state: AccountState, current: pd.DataFrame) -> list[str]:
+    """Warnings for entities of this period shown under their ids: the platform still
+    reported their numbers but no longer describes them (deleted, archived, filtered)."""
+    if current.empty:
+        return []
+    rows = current[current["account_id"] == state.account_id]
+    out = []
+    for level, ids in state.unresolved.items():
+        id_col, name_col = f"{level}_id", f"{level}_name"
+        if id_col not in rows or name_col not in rows:
+            continue
+        unnamed = rows[
+            rows[id_col].isin(ids)
+            & (
+                rows[name_col].isna()
+                | (rows[name_col] == rows[id_col])
+                | rows[id_col].eq(UNKNOWN_ID)
+            )
+        ]
+        shown = sorted(unnamed[id_col].dropna().unique())
+        if not shown:
+            continue
+        noun = _NOUNS.get(level, level) + ("s" if len(shown) > 1 else "")
+        listed = ", ".join(shown[:5]) + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
+        out.append(
+            f"{account}: {len(shown)} {noun} no longer described by the platform "
+            f"(deleted, archived or filtered out) appear under their ids: {listed}. "
+            "Their numbers are included in every total."
+        )
     return out

@@ -218,6 +218,9 @@ async def _sync_account(
             task=task,
         )
         notes = await _sync_creatives(connector, client, account, lake, assets)
+        unresolved = connector.unresolved_in(account.account_id)
+        notes += unresolved.describe(account.platform)
+        state = state.with_unresolved(unresolved.as_dict())
         await asyncio.to_thread(lake.state.put, state.succeeded(connector.api_version, now))
         outcome = AccountSync(
             client.slug,
@@ -328,7 +331,8 @@ def sync_sandbox(
     from generator.sandbox import DEMO_ENVIRONMENT, PLATFORMS, serve_process
 
     now = now or datetime.now(UTC)
-    exports = lake.root.parent / "exports"
+    # absolute: a relative ${CAMPAIGN_EXPORTS} would resolve against each client's folder
+    exports = (lake.root.parent / "exports").resolve()
     with serve_process(end=now.date() - timedelta(days=1), now=now) as sandbox:
         endpoints = {name: sandbox.base_url(name) for name in PLATFORMS}
         download_exports(clients, sandbox.base_url("file"), exports)

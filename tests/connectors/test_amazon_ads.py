@@ -133,6 +133,42 @@ async def test_report_request_shape_and_normalisation():
     }
 
 
+async def test_unnamed_campaigns_and_ad_groups_keep_their_numbers_under_their_ids():
+    # an archived campaign's rows: campaignName null, adGroupName empty
+    archived = {
+        "date": "2026-10-01",
+        "campaignId": 158410630699999,
+        "campaignName": None,
+        "adGroupId": 72320882869999,
+        "adGroupName": "",
+        "adId": 301234567890999,
+        "advertisedAsin": "B0CJ7Q2OLD",
+        "campaignBudgetCurrencyCode": "USD",
+        "impressions": 420,
+        "clicks": 6,
+        "cost": 3.21,
+        "purchases7d": 1,
+        "sales7d": 49.5,
+    }
+    replay = report(
+        **{".json.gz": [rows_file([*fixture("amazon_ads", "report_rows.json"), archived])]}
+    )
+    async with connector(replay) as c:
+        table = await c.fetch("ad_performance", PROFILE, OCT1, OCT2)
+        unresolved = c.unresolved_in(PROFILE).as_dict()
+    rows = {(r["date"].day, r["ad_id"][-3:]): r for r in table.to_pylist()}
+    assert len(rows) == 4
+    gone = rows[(1, "999")]
+    assert (gone["impressions"], gone["clicks"], gone["spend_micros"]) == (420, 6, 3_210_000)
+    assert (gone["conversions"], gone["value_micros"]) == (1.0, 49_500_000)
+    assert (gone["campaign_id"], gone["campaign_name"]) == ("158410630699999",) * 2
+    assert (gone["ad_group_id"], gone["ad_group_name"]) == ("72320882869999",) * 2
+    assert (gone["ad_name"], gone["creative_id"]) == ("B0CJ7Q2OLD", "B0CJ7Q2OLD")
+    assert rows[(2, "123")]["campaign_name"] == "SP — Jackets <b>exact</b>"
+    assert rows[(2, "123")]["spend_micros"] == 1_234_560_000
+    assert unresolved == {"campaign": ["158410630699999"], "ad_group": ["72320882869999"]}
+
+
 async def test_actions_keep_every_window_and_one_report_feeds_both_tables():
     replay = report()
     async with connector(replay) as c:

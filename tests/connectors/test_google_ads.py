@@ -90,6 +90,32 @@ async def test_performance_request_and_normalisation():
     assert {r["api_version"] for r in rows} == {API_VERSION}
 
 
+async def test_unnamed_campaigns_and_ad_groups_keep_their_numbers_under_their_ids():
+    # proto3 omits an empty campaign name; the ad group's comes back ""; the ad is nameless
+    replay = Replay(
+        {
+            "/token": [fixture("google_ads", "token.json")],
+            STREAM: [fixture("google_ads", "search_stream_unnamed.json")],
+        }
+    )
+    async with connector(replay) as c:
+        table = await c.fetch("ad_performance", "1234567890", date(2026, 10, 1), date(2026, 10, 1))
+        unresolved = c.unresolved_in("1234567890").as_dict()
+    named, unnamed = sorted(table.to_pylist(), key=lambda r: r["ad_id"])
+    assert (unnamed["impressions"], unnamed["clicks"], unnamed["spend_micros"]) == (
+        345,
+        12,
+        9_990_000,
+    )
+    assert (unnamed["conversions"], unnamed["value_micros"]) == (1.0, 80_000_000)
+    assert (unnamed["campaign_id"], unnamed["campaign_name"]) == ("20009", "20009")
+    assert (unnamed["ad_group_id"], unnamed["ad_group_name"]) == ("30009", "30009")
+    assert unnamed["ad_name"] is None  # a nameless ad is normal, not a missing entity
+    assert (named["campaign_name"], named["ad_group_name"]) == ("Suche — Marke", "Kern")
+    assert (named["impressions"], named["spend_micros"]) == (1204, 52_730_000)
+    assert unresolved == {"campaign": ["20009"], "ad_group": ["30009"]}
+
+
 async def test_actions_map_categories_to_canonical_types():
     replay = Replay(
         {

@@ -156,7 +156,7 @@ async def test_performance_request_shape_and_normalisation():
     assert "pageToken=DgoKBAi8%2F%2BLbBRIHCgUIaBgB%3D%3D" in query(following)
     assert query(replay.to("/adCampaigns")[0]) == (
         "q=search&search=(status:(values:List(ACTIVE,PAUSED,ARCHIVED,CANCELED,DRAFT,"
-        "PENDING_DELETION,COMPLETED)))&pageSize=500"
+        "PENDING_DELETION,REMOVED,COMPLETED)))&pageSize=500"
     )
     rows = table.to_pylist()
     assert len(rows) == 3
@@ -521,16 +521,88 @@ async def test_a_creative_without_an_id_is_reported():
             await c.fetch_creatives(ACCOUNT)
 
 
-async def test_an_unknown_creative_rereads_the_structure_once_then_fails():
+def numbers(table) -> list[tuple]:
+    return [(r["date"], r["ad_id"], r["impressions"], r["spend_micros"]) for r in table.to_pylist()]
+
+
+def labels(table) -> dict[str, tuple]:
+    return {
+        r["ad_id"]: (r["campaign_id"], r["campaign_name"], r["ad_group_id"], r["ad_group_name"])
+        for r in table.to_pylist()
+    }
+
+
+async def test_an_unknown_creative_rereads_the_structure_once_then_degrades():
     stranger = element(pivotValues=["urn:li:sponsoredCreative:4242"])
     replay = Replay(api(**{ANALYTICS: [stranger]}))
     async with connector(replay) as c:
-        with pytest.raises(ResponseInvalid, match="sponsoredCreative:4242, but its creative"):
-            await c.fetch_performance(ACCOUNT, DAY1, DAY2)
-    assert len(replay.to("/creatives")) == 4  # two pages, read twice
+        first = await c.fetch("ad_performance", ACCOUNT, DAY1, DAY2)
+        second = await c.fetch("ad_performance", ACCOUNT, DAY1, DAY2)
+        unresolved = c.unresolved_in(ACCOUNT).as_dict()
+    assert len(replay.to("/creatives")) == 4  # two pages, read twice: once more, not per fetch
+    for table in (first, second):
+        (row,) = table.to_pylist()
+        assert (row["impressions"], row["clicks"], row["spend_micros"]) == (13468, 242, 107_530_000)
+        assert (row["ad_id"], row["ad_name"], row["creative_id"]) == ("4242", "4242", "4242")
+        assert (row["campaign_id"], row["ad_group_id"]) == ("unknown", "unknown")
+    assert unresolved == {"campaign": ["unknown"], "ad_group": ["unknown"], "ad": ["4242"]}
     orphan = load("campaigns.json")
     orphan["elements"][0]["campaignGroup"] = "urn:li:sponsoredCampaignGroup:9"
     replay = Replay(api(**{"/adCampaigns": [orphan]}))
     async with connector(replay) as c:
-        with pytest.raises(ResponseInvalid, match="but its group was not found"):
-            await c.fetch_performance(ACCOUNT, DAY1, DAY2)
+        table = await c.fetch("ad_performance", ACCOUNT, DAY1, DAY2)
+        assert c.unresolved_in(ACCOUNT).as_dict() == {"campaign": ["9"]}
+    assert labels(table)["1001"] == ("9", "9", "2001", "Data leaders — Core")
+    assert len(replay.to("/creatives")) == 2  # every creative known: no re-read
+
+
+async def test_entities_the_finders_miss_degrade_to_ids_and_keep_their_numbers():
+    # creative 4242 was deleted; campaign group 3002 is outside what the search returns
+    groups = load("campaign_groups.json")
+    groups["elements"] = [g for g in groups["elements"] if g["id"] != 3002]
+    performance = load("analytics_performance.json")
+    deleted = {**performance["elements"][1], "pivotValues": ["urn:li:sponsoredCreative:4242"]}
+    performance["elements"].append({**deleted, "impressions": 700, "oneClickLeads": 2})
+    leads = load("analytics_leads.json")
+    leads["elements"].append({**leads["elements"][0], "pivotValues": deleted["pivotValues"]})
+
+    def analytics(request):
+        raw = query(request)
+        if "q=statistics" in raw:
+            return httpx.Response(200, json=load("statistics_conversions.json"))
+        return httpx.Response(200, json=leads if "fields=oneClickLeads," in raw else performance)
+
+    replay = Replay(api(**{"/adCampaignGroups": [groups], ANALYTICS: [analytics]}))
+    async with connector(replay) as c:
+        table = await c.fetch("ad_performance", ACCOUNT, DAY1, DAY2)
+        actions = await c.fetch("actions", ACCOUNT, DAY1, DAY2)
+        unresolved = c.unresolved_in(ACCOUNT).as_dict()
+    assert numbers(table) == [
+        (DAY1, "1001", 13468, 107_530_000),
+        (DAY1, "1002", 8000, 64_200_000),
+        (DAY2, "1001", 500, 0),
+        (DAY1, "4242", 700, 64_200_000),
+    ]
+    assert table["conversions"].to_pylist() == [5.0, 9.0, 0.0, 2.0]
+    assert labels(table) == {
+        "1001": ("3001", "Sponsored Content — <b>Data</b> leaders", "2001", "Data leaders — Core"),
+        "1002": ("3002", "3002", "2002", "State of Data Ops — form"),
+        "4242": ("unknown", "Unknown campaign", "unknown", "Unknown ad group"),
+    }
+    assert dict(zip(table["ad_id"].to_pylist(), table["ad_name"].to_pylist(), strict=True)) == {
+        "1001": "Pipelines <script>alert(1)</script>",
+        "1002": "Report download",
+        "4242": "4242",
+    }
+    kept = {(r["ad_id"], r["action_type"], r["attribution_window"]): r for r in actions.to_pylist()}
+    assert {k: v["count"] for k, v in kept.items() if k[0] in ("1002", "4242")} == {
+        ("1002", "lead", "post_click"): 9.0,
+        ("4242", "lead", "post_click"): 9.0,
+    }
+    assert [kept[ad, "lead", "post_click"]["campaign_id"] for ad in ("1002", "4242")] == [
+        "3002",
+        "unknown",
+    ]
+    assert actions.num_rows == 6
+    assert unresolved == {"campaign": ["3002", "unknown"], "ad_group": ["unknown"], "ad": ["4242"]}
+    assert len(replay.to("/creatives")) == 4  # read, then once more for 4242, never again

@@ -6,7 +6,7 @@ import pytest
 from aiolimiter import AsyncLimiter
 
 from generator.connectors import get_connector
-from generator.connectors.meta import API_VERSION, Meta
+from generator.connectors.meta import AD_STATUSES, API_VERSION, Meta
 from generator.errors import (
     ApiVersionRetired,
     AuthFailed,
@@ -156,12 +156,54 @@ async def test_actions_keep_windows_and_count_each_event_once():
     assert len(rows) == table.num_rows  # one row per date x ad x platform x type x window
 
 
+async def test_archived_and_deleted_ads_keep_their_numbers_and_degrade_to_ids():
+    # ad 909 is deleted: insights name its campaign and ad set "" or not at all, and the ads
+    # listing no longer returns it
+    replay = report(**{f"/{RUN}/insights": [fixture("meta", "insights_deleted.json")]})
+    async with connector(replay) as c:
+        performance = await c.fetch("ad_performance", ACT, date(2026, 10, 1), date(2026, 10, 1))
+        actions = await c.fetch("actions", ACT, date(2026, 10, 1), date(2026, 10, 1))
+        unresolved = c.unresolved_in(ACT).as_dict()
+    form = dict(httpx.QueryParams(replay.to(f"/{ACT}/insights")[0].content.decode()))
+    assert json.loads(form["filtering"]) == [
+        {"field": "ad.effective_status", "operator": "IN", "value": list(AD_STATUSES)}
+    ]
+    assert {"ARCHIVED", "DELETED"} <= set(AD_STATUSES)
+    ads = replay.to(f"/{ACT}/ads")[0]
+    assert json.loads(ads.url.params["effective_status"]) == list(AD_STATUSES)
+    rows = {(r["ad_id"][-3:], r["platform"]): r for r in performance.to_pylist()}
+    assert {k: (r["impressions"], r["clicks"], r["spend_micros"]) for k, r in rows.items()} == {
+        ("301", "facebook"): (1000, 10, 10_000_000),
+        ("909", "facebook"): (700, 7, 7_700_000),
+        ("909", "instagram"): (300, 3, 2_300_000),
+    }
+    gone = rows[("909", "facebook")]
+    assert (gone["conversions"], gone["value_micros"]) == (1.0, 30_000_000)
+    for platform in ("facebook", "instagram"):
+        row = rows[("909", platform)]
+        assert (row["campaign_id"], row["campaign_name"]) == ("120210000000000900",) * 2
+        assert (row["ad_group_id"], row["ad_group_name"]) == ("120210000000000901",) * 2
+        assert (row["ad_name"], row["creative_id"]) == ("Summer hero", None)
+    kept = rows[("301", "facebook")]
+    assert (kept["campaign_name"], kept["ad_group_name"]) == ("Prospecting — Broad", "Core")
+    assert kept["creative_id"] == "120210000000000401"
+    assert unresolved == {"campaign": ["120210000000000900"], "ad_group": ["120210000000000901"]}
+    purchases = {
+        (r["ad_id"][-3:], r["attribution_window"]): (r["count"], r["value_micros"])
+        for r in actions.to_pylist()
+    }
+    assert purchases[("909", "default")] == (1.0, 30_000_000)
+    assert purchases[("909", "28d_click")] == (1.0, 30_000_000)
+
+
 async def test_a_failed_job_is_split_into_halves():
-    ranges, jobs = [], {}
+    ranges, filters, jobs = [], [], {}
 
     def submit(request):
-        window = json.loads(dict(httpx.QueryParams(request.content.decode()))["time_range"])
+        form = dict(httpx.QueryParams(request.content.decode()))
+        window = json.loads(form["time_range"])
         ranges.append((window["since"], window["until"]))
+        filters.append(json.loads(form["filtering"])[0]["field"])
         run = str(len(ranges))
         jobs[run] = (date.fromisoformat(window["until"]) - date.fromisoformat(window["since"])).days
         return httpx.Response(200, json={"report_run_id": run})
@@ -188,6 +230,7 @@ async def test_a_failed_job_is_split_into_halves():
         ("2026-08-01", "2026-08-30"),
         ("2026-08-31", "2026-09-29"),
     ]
+    assert filters == ["ad.effective_status"] * 3  # the halves keep archived and deleted ads
 
 
 @pytest.mark.parametrize("name", ["job_failed.json", "job_skipped"])

@@ -189,6 +189,31 @@ async def test_performance_request_shapes_and_normalisation():
     assert c.pending == {ACCOUNT: {}}
 
 
+async def test_unnamed_campaigns_and_ad_groups_keep_their_numbers_under_their_ids():
+    # a deleted campaign's rows come back with empty CampaignName and AdGroupName cells
+    replay = Replay(routes(**{ZIP: [report("ad_performance_unnamed.csv")]}))
+    async with connector(replay) as c:
+        table = await c.fetch("ad_performance", ACCOUNT, START, END)
+        unresolved = c.unresolved_in(ACCOUNT).as_dict()
+    rows = {(r["ad_id"], r["date"].day): r for r in table.to_pylist()}
+    numbers = {k: (r["impressions"], r["clicks"], r["spend_micros"]) for k, r in rows.items()}
+    assert numbers == {
+        ("80000000101", 1): (1520, 87, 52_730_000),
+        ("80000000909", 1): (640, 21, 17_400_000),
+        ("80000000909", 2): (12, 0, 300_000),
+    }
+    gone = rows[("80000000909", 1)]
+    assert (gone["conversions"], gone["value_micros"]) == (2.0, 96_500_000)
+    for day in (1, 2):
+        row = rows[("80000000909", day)]
+        assert (row["campaign_id"], row["campaign_name"]) == ("411000009", "411000009")
+        assert (row["ad_group_id"], row["ad_group_name"]) == ("1230000099", "1230000099")
+        assert row["ad_name"] == "Old jackets"
+    kept = rows[("80000000101", 1)]
+    assert (kept["campaign_name"], kept["ad_group_name"]) == ("Search — Brand", "Core")
+    assert unresolved == {"campaign": ["411000009"], "ad_group": ["1230000099"]}
+
+
 async def test_actions_are_typed_by_goal_category_in_the_default_window():
     replay = Replay(routes(**{ZIP: [report("goals.csv")]}))
     async with connector(replay) as c:

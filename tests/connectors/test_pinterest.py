@@ -435,3 +435,72 @@ async def test_a_pin_promoted_by_several_ads_is_one_creative():
         ("394909817264", "687195905987"),
     ]
     assert len(replay.to("/pins/394909817263")) == 1
+
+
+LABELS = ("campaign_id", "campaign_name", "ad_group_id", "ad_group_name", "ad_name")
+
+
+async def test_entities_the_lists_miss_degrade_to_ids_and_keep_their_numbers():
+    campaigns, groups = (
+        fixture("pinterest", "campaigns.json"),
+        fixture("pinterest", "ad_groups.json"),
+    )
+    campaigns["items"] = [i for i in campaigns["items"] if i["id"] != "626736533507"]
+    groups["items"] = [i for i in groups["items"] if i["id"] != "2680060704746"]
+    replay = Replay(routes({"/campaigns": [campaigns], "/ad_groups": [groups]}))
+    async with connector(replay) as c:
+        table = await c.fetch("ad_performance", ACCOUNT, *RECENT)
+        actions = await c.fetch("actions", ACCOUNT, *RECENT)
+        unresolved = c.unresolved_in(ACCOUNT).as_dict()
+    shells, archived, quiet = table.to_pylist()
+    numbers = ("impressions", "clicks", "spend_micros", "conversions", "value_micros")
+    assert [tuple(r[n] for n in numbers) for r in (shells, archived, quiet)] == [
+        (12044, 71, 66_240_000, 5.0, 450_210_000),
+        (5210, 0, 20_840_000, 3.0, 0),
+        (0, 0, 0, 0.0, 0),
+    ]
+    assert tuple(shells[n] for n in LABELS) == (
+        "626736533506",
+        "Shopping — Outdoor looks",
+        "2680060704746",
+        "2680060704746",
+        "Waterproof shells — 1",
+    )
+    assert tuple(archived[n] for n in LABELS) == (
+        "626736533507",
+        "626736533507",
+        "2680060704747",
+        "Expansion",
+        "Layer up for autumn — 1",
+    )
+    assert shells["creative_id"] == "394909817263"
+    counts = {
+        (r["ad_id"], r["action_type"], r["attribution_window"]): (r["count"], r["campaign_id"])
+        for r in actions.to_pylist()
+    }
+    assert counts[("687195905987", "lead", "default")] == (3.0, "626736533507")
+    assert counts[("687195905986", "purchase", "default")] == (5.0, "626736533506")
+    assert actions.num_rows == 9  # as many as with complete lists
+    assert unresolved == {"campaign": ["626736533507"], "ad_group": ["2680060704746"]}
+
+
+async def test_a_report_row_of_an_ad_no_list_returns_keeps_its_numbers():
+    report = fixture("pinterest", "report_file.json")
+    report["687195900000"] = [  # deleted: in the report, in no list
+        {"DATE": "2026-05-02", "CAMPAIGN_ID": "626736533506", "IMPRESSION_1": 700}
+    ]
+    async with connector(Replay(routes({DOWNLOAD: [report]}))) as c:
+        table = await c.fetch("ad_performance", ACCOUNT, *OLD)
+        unresolved = c.unresolved_in(ACCOUNT).as_dict()
+    rows = {(r["ad_id"], r["date"].day): r for r in table.to_pylist()}
+    assert len(rows) == 4 and sum(table.column("spend_micros").to_pylist()) == 113_900_000
+    gone = rows["687195900000", 2]
+    assert (gone["impressions"], gone["creative_id"]) == (700, None)
+    assert tuple(gone[n] for n in LABELS) == (
+        "626736533506",
+        "Shopping — Outdoor looks",
+        "unknown",
+        "Unknown ad group",
+        "687195900000",
+    )
+    assert unresolved == {"ad_group": ["unknown"], "ad": ["687195900000"]}

@@ -323,7 +323,7 @@ async def test_missing_required_fields_name_platform_version_and_field():
     page = fixture("reddit", "report_page_2.json")
     del page["data"]["metrics"][0]["ad_id"]
     async with connector(account(**{f"/ad_accounts/{ACCOUNT}/reports": [page]})) as c:
-        with pytest.raises(ResponseInvalid, match=r"'campaign_id' missing .* v3"):
+        with pytest.raises(ResponseInvalid, match=r"'ad_id' missing .* v3"):
             await c.fetch_performance(ACCOUNT, START, END)
     bad = fixture("reddit", "report_page_2.json")
     bad["data"]["metrics"][0]["conversion_lead_views"] = "two"
@@ -339,3 +339,62 @@ async def test_an_account_without_attribution_settings_names_plain_windows():
     async with connector(account(**{f"/ad_accounts/{ACCOUNT}": [plain]})) as c:
         table = await c.fetch_actions(ACCOUNT, START, END)
     assert set(table.column("attribution_window").to_pylist()) == {"default", "click", "7d_view"}
+
+
+async def test_entities_the_lists_miss_degrade_to_ids_and_keep_their_numbers():
+    groups = fixture("reddit", "ad_groups.json")
+    groups["data"] = [g for g in groups["data"] if g["id"] != "2984567001"]
+    last_ads = {**fixture("reddit", "ads_page_2.json"), "data": []}  # 3984567003 is gone
+    replay = account(
+        **{
+            f"/ad_accounts/{ACCOUNT}/ad_groups": [groups],
+            f"/ad_accounts/{ACCOUNT}/ads": [fixture("reddit", "ads_page_1.json"), last_ads],
+        }
+    )
+    async with connector(replay) as c:
+        table = await c.fetch("ad_performance", ACCOUNT, START, END)
+        actions = await c.fetch("actions", ACCOUNT, START, END)
+        unresolved = c.unresolved_in(ACCOUNT).as_dict()
+    rows = {r["ad_id"]: r for r in table.to_pylist()}
+    numbers = ("impressions", "clicks", "spend_micros", "conversions", "value_micros")
+    assert {ad: tuple(r[n] for n in numbers) for ad, r in rows.items()} == {
+        "3984567001": (5120, 37, 18_250_000, 4.0, 129_990_000),
+        "3984567002": (800, 0, 0, 0.0, 0),
+        "3984567003": (2300, 11, 7_890_000, 2.0, 0),
+    }
+    labels = ("campaign_id", "campaign_name", "ad_group_id", "ad_group_name", "ad_name")
+    assert {ad: tuple(r[n] for n in labels) for ad, r in rows.items()} == {
+        # the ad lists its campaign: only the ad group's name is missing
+        "3984567001": (
+            "1984567001",
+            "r/dataengineering — Conversation",
+            "2984567001",
+            "2984567001",
+            "Ship pipelines <b>fast</b>",
+        ),
+        # the ad names only its (missing) ad group: the campaign cannot be known
+        "3984567002": ("unknown", "Unknown campaign", "2984567001", "2984567001", "Text only"),
+        "3984567003": (
+            "unknown",
+            "Unknown campaign",
+            "unknown",
+            "Unknown ad group",
+            "3984567003",
+        ),
+    }
+    assert (rows["3984567001"]["creative_id"], rows["3984567003"]["creative_id"]) == (
+        "t3_1abcde",
+        None,
+    )
+    counts = {
+        (r["ad_id"], r["action_type"], r["attribution_window"]): (r["count"], r["campaign_id"])
+        for r in actions.to_pylist()
+    }
+    assert counts[("3984567001", "purchase", "default")] == (1.0, "1984567001")
+    assert counts[("3984567003", "lead", "default")] == (2.0, "unknown")
+    assert actions.num_rows == 15
+    assert unresolved == {
+        "campaign": ["unknown"],
+        "ad_group": ["2984567001", "unknown"],
+        "ad": ["3984567003"],
+    }

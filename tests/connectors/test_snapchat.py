@@ -296,3 +296,62 @@ async def test_a_missing_required_field_names_platform_version_and_field():
 def test_every_credential_is_required():
     with pytest.raises(AuthFailed, match="credentials lack refresh_token"):
         get_connector("snapchat", {k: v for k, v in CREDENTIALS.items() if k != "refresh_token"})
+
+
+async def test_entities_the_lists_miss_degrade_to_ids_and_keep_their_numbers():
+    campaigns = {**fixture("snapchat", "campaigns.json"), "campaigns": []}
+    last_page = {**fixture("snapchat", "ads_page_2.json"), "ads": []}  # a-0002 is gone
+    replay = Replay(
+        routes(
+            **{
+                "/campaigns": [campaigns],
+                "/ads": [fixture("snapchat", "ads_page_1.json"), last_page],
+            }
+        )
+    )
+    async with connector(replay) as c:
+        table = await c.fetch("ad_performance", ACCOUNT, *DST)
+        actions = await c.fetch("actions", ACCOUNT, *DST)
+        unresolved = c.unresolved_in(ACCOUNT).as_dict()
+    for path in ("/campaigns", "/adsquads", "/ads"):
+        assert params(replay.to(path)[0])["read_deleted_entities"] == "true"
+    rows = {(r["date"].day, r["ad_id"]): r for r in table.to_pylist()}
+    numbers = ("impressions", "clicks", "spend_micros", "conversions", "value_micros")
+    assert {k: tuple(r[n] for n in numbers) for k, r in rows.items()} == {
+        (31, "a-0001"): (2967, 13, 9_060_000, 4.0, 89_990_000),
+        (1, "a-0001"): (3100, 9, 10_230_000, 0.0, 0),
+        (1, "a-0002"): (0, 0, 0, 0.0, 0),
+    }
+    names = ("campaign_id", "campaign_name", "ad_group_id", "ad_group_name", "ad_name")
+    assert tuple(rows[31, "a-0001"][n] for n in names) == (
+        "c-1111",
+        "c-1111",
+        "s-2222",
+        "Core <b>moms</b>",
+        "Emergency — 1",
+    )
+    assert rows[31, "a-0001"]["creative_id"] == "cr-0001"
+    assert tuple(rows[1, "a-0002"][n] for n in names) == (
+        "unknown",
+        "Unknown campaign",
+        "unknown",
+        "Unknown ad group",
+        "a-0002",
+    )
+    assert rows[1, "a-0002"]["creative_id"] is None
+    got = {
+        (r["action_type"], r["attribution_window"]): (
+            r["count"],
+            r["campaign_id"],
+            r["ad_group_id"],
+        )
+        for r in actions.to_pylist()
+    }
+    assert got[("purchase", "default")] == (1.0, "c-1111", "s-2222")
+    assert got[("lead", "default")] == (3.0, "c-1111", "s-2222")
+    assert actions.num_rows == 7
+    assert unresolved == {
+        "campaign": ["c-1111", "unknown"],
+        "ad_group": ["unknown"],
+        "ad": ["a-0002"],
+    }

@@ -8,6 +8,7 @@ import pytest
 
 from generator.connectors import get_connector
 from generator.connectors import tiktok as tiktok_module
+from generator.connectors.labels import UNKNOWN_ID
 from generator.connectors.tiktok import API_VERSION
 from generator.errors import (
     ApiVersionRetired,
@@ -113,6 +114,64 @@ async def test_actions_first_then_performance_share_one_read():
         await c.fetch_actions(ADVERTISER, *OCT)
         performance = await c.fetch_performance(ADVERTISER, *OCT)
     assert len(replay.to(REPORT)) == 2 and performance.num_rows == 3
+
+
+async def test_rows_without_attributes_keep_their_numbers_and_degrade_to_ids():
+    # ad 1 names itself on day 1 only; ad 5 is deleted ("-" everywhere); ad 6's campaign and
+    # ad group come back unnamed
+    replay = Replay(routes(**{REPORT: [fixture("tiktok", "report_unlabelled.json")]}))
+    async with connector(replay) as c:
+        performance = await c.fetch("ad_performance", ADVERTISER, *OCT)
+        actions = await c.fetch("actions", ADVERTISER, *OCT)
+        unresolved = c.unresolved_in(ADVERTISER).as_dict()
+    filtering = json.loads(params(replay.to(REPORT)[0])["filtering"])
+    assert filtering == [
+        {"field_name": "ad_status", "filter_type": "IN", "filter_value": '["STATUS_ALL"]'}
+    ]
+    rows = {(r["ad_id"][-1], r["date"].day): r for r in performance.to_pylist()}
+    numbers = {k: (r["impressions"], r["clicks"], r["spend_micros"]) for k, r in rows.items()}
+    assert numbers == {
+        ("1", 1): (1000, 10, 100_000_000),
+        ("1", 2): (900, 9, 80_500_000),
+        ("5", 1): (321, 3, 12_340_000),
+        ("6", 1): (50, 1, 5_000_000),
+    }
+    assert (rows[("1", 2)]["conversions"], rows[("1", 2)]["value_micros"]) == (2.0, 75_250_000)
+    columns = ("campaign_id", "campaign_name", "ad_group_id", "ad_group_name", "ad_name")
+    labels = {k: tuple(r[c] for c in columns) for k, r in rows.items()}
+    named = ("1790000000000000100", "Spark Ads — Trail", "1790000000000000010", "Core")
+    assert labels[("1", 1)] == labels[("1", 2)] == (*named, "Shells — 1")  # from day 1
+    assert labels[("5", 1)] == (
+        UNKNOWN_ID,
+        "Unknown campaign",
+        UNKNOWN_ID,
+        "Unknown ad group",
+        "1790000000000000005",
+    )
+    assert labels[("6", 1)] == (
+        "1790000000000000200",
+        "1790000000000000200",
+        "1790000000000000020",
+        "1790000000000000020",
+        "Archived hero",
+    )
+    assert unresolved == {
+        "campaign": ["1790000000000000200", UNKNOWN_ID],
+        "ad_group": ["1790000000000000020", UNKNOWN_ID],
+        "ad": ["1790000000000000005"],
+    }
+    events = sorted(
+        (r["ad_id"][-1], r["date"].day, r["action_type"], r["count"], r["value_micros"])
+        for r in actions.to_pylist()
+    )
+    assert events == [
+        ("1", 1, "purchase", 1.0, 50_000_000),
+        ("1", 2, "purchase", 2.0, 75_250_000),
+        ("5", 1, "add_to_cart", 3.0, 0),
+    ]
+    assert {r["campaign_id"] for r in actions.to_pylist() if r["ad_id"].endswith("5")} == {
+        UNKNOWN_ID
+    }
 
 
 async def test_long_windows_are_read_in_thirty_day_pieces():

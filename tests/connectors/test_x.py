@@ -467,10 +467,14 @@ async def test_missing_required_fields_name_platform_version_and_field():
         with pytest.raises(ResponseInvalid, match=r"x: .*'timezone'.*API 12"):
             await c.account_info(ACCOUNT)
     orphan = fixture("x", "line_items.json")
-    orphan["data"][0].pop("campaign_id")
+    orphan["data"][0].pop("campaign_id")  # a line item without its campaign only costs a label
     async with connector(account(**{f"/accounts/{ACCOUNT}/line_items": [orphan]})) as c:
-        with pytest.raises(ResponseInvalid, match=r"'campaign_id' missing .* 12"):
-            await c.fetch_performance(ACCOUNT, START, END)
+        table = await c.fetch("ad_performance", ACCOUNT, START, END)
+        assert c.unresolved_in(ACCOUNT).as_dict() == {"campaign": ["unknown"]}
+    assert table.num_rows == 3
+    assert {r["campaign_id"] for r in table.to_pylist() if r["ad_group_id"] == "9cmq4"} == {
+        "unknown"
+    }
     no_id = fixture("x", "job_submitted.json")
     del no_id["data"]["id_str"]
     replay = account(
@@ -496,3 +500,51 @@ async def test_a_deprecation_warning_is_logged_once(caplog):
         "x: the API warns 'Version 12 is deprecated; it sunsets on 2027-04-01'; plan the "
         "API_VERSION bump"
     ) == 1
+
+
+async def test_entities_the_lists_miss_degrade_to_ids_and_keep_their_numbers():
+    campaigns = fixture("x", "campaigns.json")
+    campaigns["data"] = [c for c in campaigns["data"] if c["id"] != "8wku2"]
+    line_items = fixture("x", "line_items.json")
+    line_items["data"] = [i for i in line_items["data"] if i["id"] != "9cmq5"]
+    replay = account(
+        **{
+            f"/accounts/{ACCOUNT}/campaigns": [campaigns],
+            f"/accounts/{ACCOUNT}/line_items": [line_items],
+        }
+    )
+    async with connector(replay) as c:
+        table = await c.fetch("ad_performance", ACCOUNT, START, END)
+        actions = await c.fetch("actions", ACCOUNT, START, END)
+        unresolved = c.unresolved_in(ACCOUNT).as_dict()
+    rows = {(r["ad_id"], r["date"].day): r for r in table.to_pylist()}
+    assert {k: (r["impressions"], r["clicks"], r["spend_micros"]) for k, r in rows.items()} == {
+        ("2r0wxw", 31): (1200, 10, 5_320_000),
+        ("2r0wxw", 2): (800, 7, 2_990_000),
+        ("2r0wxy", 1): (450, 3, 1_000_000),
+    }
+    assert [rows["2r0wxw", 2][k] for k in ("conversions", "value_micros")] == [2.0, 49_990_000]
+    names = ("campaign_id", "campaign_name", "ad_group_id", "ad_group_name", "ad_name")
+    assert [rows["2r0wxw", 31][k] for k in names] == [
+        "8wku2",
+        "8wku2",
+        "9cmq4",
+        "Data leaders — US",
+        "Launch — hero image",
+    ]
+    assert [rows["2r0wxy", 1][k] for k in names] == [
+        "unknown",
+        "Unknown campaign",
+        "9cmq5",
+        "9cmq5",
+        "Report — text only",
+    ]
+    counts = {
+        (r["ad_id"], r["action_type"], r["attribution_window"], r["campaign_id"]): r["count"]
+        for r in actions.to_pylist()
+        if r["date"].day in (31, 1)
+    }
+    assert counts[("2r0wxw", "lead", "default", "8wku2")] == 3.0
+    assert counts[("2r0wxy", "page_view", "default", "unknown")] == 2.0
+    assert actions.num_rows == 15
+    assert unresolved == {"campaign": ["8wku2", "unknown"], "ad_group": ["9cmq5"]}

@@ -38,3 +38,19 @@ def test_store_round_trip_and_status(tmp_path):
     assert again.status == "stale" and again.message == "HTTP 503" and again.last_success == now
     assert [s.account_id for s in store.all("acme")] == ["act_1"]
     assert store.all("nobody") == []
+
+
+def test_unresolved_entities_accumulate_bounded_and_round_trip(tmp_path):
+    state = AccountState("acme", "linkedin", "5").with_unresolved({"campaign": ["9", "8"]})
+    state = state.with_unresolved({"campaign": ["8", "7"], "ad": ["42"]})
+    assert state.unresolved == {"campaign": ["9", "8", "7"], "ad": ["42"]}
+    assert state.with_unresolved({"ad": [str(i) for i in range(300)]}, keep=5).unresolved["ad"] == [
+        "295",
+        "296",
+        "297",
+        "298",
+        "299",
+    ]  # the newest are kept
+    store = StateStore(tmp_path)
+    store.put(state)
+    assert store.get("acme", "linkedin", "5").unresolved == state.unresolved

@@ -3,8 +3,10 @@
 ``<sites>/<client>/<period>/`` holds one built report each; ``versions.json`` (mike's format:
 ``[{"version", "title", "aliases"}]``, newest first, the newest aliased ``latest``) feeds
 Material's version selector in every one of them, and ``index.html`` sends a visitor to the
-newest. Publishing a period rewrites only these two small files: older reports are never
-rebuilt.
+newest. ``versions.js`` carries the same list for pages opened from disk, where a browser
+refuses to fetch ``versions.json`` but still runs a script (``overrides/main.html`` in the
+site templates reads it). Publishing a period rewrites only these three small files: older
+reports are never rebuilt.
 """
 
 from __future__ import annotations
@@ -34,13 +36,18 @@ def periods(client_root: Path) -> list[str]:
 
 
 def update(client_root: Path) -> list[dict]:
-    """Rewrite ``versions.json`` and the redirecting ``index.html``; returns the versions."""
+    """Rewrite ``versions.json``, ``versions.js`` and the redirecting ``index.html``.
+
+    Returns:
+        the versions, newest first, as written to ``versions.json``.
+    """
     labels = periods(client_root)
     versions = [
         {"version": label, "title": _title(label), "aliases": ["latest"] if i == 0 else []}
         for i, label in enumerate(labels)
     ]
     atomic_write_bytes(client_root / "versions.json", json.dumps(versions, indent=2).encode())
+    atomic_write_bytes(client_root / "versions.js", _script(versions).encode())
     if labels:
         target = html.escape(f"{labels[0]}/index.html", quote=True)
         page = (
@@ -51,6 +58,23 @@ def update(client_root: Path) -> list[dict]:
         )
         atomic_write_bytes(client_root / "index.html", page.encode())
     return versions
+
+
+#: characters that could end a script element (or, before ES2019, a line of JavaScript)
+_UNSAFE_IN_SCRIPT = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def _script(versions: list[dict]) -> str:
+    """``versions`` as a script that sets ``window.__reportVersions``.
+
+    ASCII only (a script loaded from disk has no charset header), and escaped so that no
+    title can close a script element even if the text is ever inlined in a page; the values
+    read back are unchanged.
+    """
+    data = json.dumps(versions, indent=2).translate(_UNSAFE_IN_SCRIPT)
+    return f"window.__reportVersions = {data};\n"
 
 
 def _end(label: str) -> date:

@@ -152,8 +152,11 @@ def _write_config(work, client, agency, report, results, theme, logo, nav) -> Pa
             "generator": False,
         },
     }
+    # here and absolute: MkDocs resolves a relative custom_dir against the child mkdocs.yml
+    # (this scratch folder), not the INHERITed base that would name it
+    config["theme"] = {"custom_dir": str(templates_dir() / "overrides")}
     if logo:
-        config["theme"] = {"logo": logo}
+        config["theme"]["logo"] = logo
     path = work / "mkdocs.yml"
     path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path

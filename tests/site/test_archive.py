@@ -24,3 +24,32 @@ def test_versions_and_redirect(tmp_path):
 def test_an_empty_archive(tmp_path):
     assert archive.update(tmp_path) == []
     assert not (tmp_path / "index.html").exists()
+
+
+def read_script(text: str) -> list[dict]:
+    prefix, suffix = "window.__reportVersions = ", ";\n"
+    assert text.startswith(prefix) and text.endswith(suffix)
+    return json.loads(text[len(prefix) : -len(suffix)])
+
+
+def test_versions_js_carries_the_same_list(tmp_path):
+    for label in ("2026-09", "2026-10-05_2026-10-18"):
+        (tmp_path / label).mkdir()
+        (tmp_path / label / "index.html").write_text("x")
+    versions = archive.update(tmp_path)
+    script = (tmp_path / "versions.js").read_text(encoding="ascii")
+    assert read_script(script) == json.loads((tmp_path / "versions.json").read_text()) == versions
+    assert "\\u2013" in script  # the en dash of a range, kept ASCII
+
+
+def test_versions_js_keeps_a_hostile_title_inside_the_script():
+    title = 'May</script><script>alert("x")</script> & <!-- \u2028\u2029'
+    versions = [{"version": "2026-05", "title": title, "aliases": ["latest"]}]
+    script = archive._script(versions)
+    assert not {"<", ">", "&", "\u2028", "\u2029"} & set(script)
+    assert read_script(script) == versions
+
+
+def test_an_empty_archive_still_has_its_scripts(tmp_path):
+    archive.update(tmp_path)
+    assert read_script((tmp_path / "versions.js").read_text()) == []

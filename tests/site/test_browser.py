@@ -1,8 +1,9 @@
 """Open built demo sites in headless Chromium, served from 127.0.0.1 and from disk.
 
-Every page loads without console errors, every chart draws an SVG, nothing is requested from
-anywhere but 127.0.0.1, search finds a campaign, the version selector lists the months, and
-hostile names from the platforms show as text.
+Every page loads without console errors or failed loads, every chart draws an SVG, nothing is
+requested from anywhere but 127.0.0.1, search finds a campaign, the version selector lists the
+months (Material's over HTTP, ours from disk), and hostile names from the platforms show as
+text.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ if not Path(CHROMIUM).exists():
     pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 from playwright.sync_api import sync_playwright  # noqa: E402
+
+from generator.site import archive  # noqa: E402
 
 ARGS = [
     "--no-sandbox",
@@ -58,16 +61,32 @@ def browser():
 
 
 def visit(browser, url):
+    """Open ``url``; console errors, page errors and failed loads are collected as errors."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors, requests = [], []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("requestfailed", lambda r: errors.append(f"{r.url}: {r.failure}"))
     page.on("request", lambda r: requests.append(r.url))
     page.goto(url)
+    draws(page)
+    return page, errors, requests
+
+
+def draws(page):
     charts = page.locator("div.vega-chart")
     for i in range(charts.count()):
         charts.nth(i).locator("svg").first.wait_for(timeout=15_000)
-    return page, errors, requests
+
+
+def months(page) -> dict[str, str]:
+    """The version selector's entries: title (alias included) -> link."""
+    page.locator(".md-version").wait_for(timeout=10_000)
+    links = page.locator(".md-version__list .md-version__link")
+    return {
+        links.nth(i).text_content(): links.nth(i).get_attribute("href")
+        for i in range(links.count())
+    }
 
 
 def pages_of(out: Path, client: str) -> list[str]:
@@ -96,21 +115,48 @@ def test_every_page_draws_its_charts_and_stays_local(browser, server, demo_run, 
     assert len(drawn) >= 15, drawn
 
 
-def test_a_page_works_straight_from_disk(browser, demo_run):
+@pytest.mark.parametrize("page_of", ["index.html", "campaigns/*.html"])
+def test_a_page_works_straight_from_disk(browser, demo_run, page_of):
     _, out = demo_run
-    index = out / "sites" / "northwind" / "2026-10" / "index.html"
-    failed = []
-    page = browser.new_page()
-    page.on("requestfailed", lambda r: failed.append(r.url))
+    client = out / "sites" / "northwind"
+    name = sorted(p.relative_to(client / "2026-10") for p in (client / "2026-10").glob(page_of))[0]
+    page, errors, requests = visit(browser, (client / "2026-10" / name).resolve().as_uri())
+    assert page.locator("div.vega-chart svg").count() >= 1
+    # the selector comes from versions.js: Material's fetch of versions.json would fail here
+    assert months(page) == {
+        "October 2026latest": (client / "2026-10" / "index.html").resolve().as_uri(),
+        "September 2026": (client / "2026-09" / "index.html").resolve().as_uri(),
+    }
+    assert page.locator(".md-version").count() == 1
+    assert page.locator(".md-version__current").inner_text() == "October 2026latest"
+    assert page.locator(".md-version__link[aria-current]").text_content() == "October 2026latest"
+
+    page.locator(".md-version__current").hover(force=True, position={"x": 5, "y": 5})
+    page.locator(".md-version__link", has_text="September 2026").click()
+    page.wait_for_url("**/northwind/2026-09/index.html")
+    draws(page)
+    assert page.locator(".md-version__current").inner_text() == "September 2026"
+    assert "September 2026" in page.title()
+    assert errors == []
+    assert all(r.startswith("file://") for r in requests), requests
+    assert not any(r.endswith("versions.json") for r in requests)
     page.close()
-    page, _, requests = visit(browser, index.resolve().as_uri())
-    page.on("requestfailed", lambda r: failed.append(r.url))
-    page.reload()
-    page.locator("div.vega-chart svg").first.wait_for()
-    assert page.locator("div.vega-chart svg").count() >= 4
-    assert all(r.startswith("file://") for r in requests)
-    # only the month list fails from disk: browsers refuse to fetch files for a page
-    assert {u.rsplit("/", 1)[-1] for u in failed} <= {"versions.json"}
+
+
+def test_hostile_month_titles_show_as_text_from_disk(browser, demo_run, tmp_path):
+    _, out = demo_run
+    site = tmp_path / "client" / "2026-10"
+    shutil.copytree(out / "sites" / "northwind" / "2026-10", site)
+    hostile = '<img src=x onerror="window.__xss=1">'
+    versions = [
+        {"version": "2026-10", "title": f"{hostile}October", "aliases": ["latest"]},
+        {"version": '"><script>window.__xss=2</script>', "title": "</script>", "aliases": []},
+    ]
+    (site.parent / "versions.js").write_text(archive._script(versions))
+    page, errors, _ = visit(browser, (site / "index.html").as_uri())
+    assert list(months(page)) == [f"{hostile}Octoberlatest", "</script>"]
+    assert page.locator(".md-version img, .md-version script").count() == 0
+    assert page.evaluate("window.__xss === undefined") and errors == []
     page.close()
 
 
@@ -133,11 +179,15 @@ def test_search_finds_a_campaign(browser, server):
 
 
 def test_the_version_selector_lists_the_months(browser, server):
-    page, _, _ = visit(browser, f"{server}/brightline/2026-10/index.html")
-    selector = page.locator(".md-version")
-    selector.wait_for(timeout=10_000)
-    assert "October 2026" in selector.inner_text()
-    links = page.locator(".md-version__list .md-version__link")
-    items = [links.nth(i).text_content() for i in range(links.count())]
-    assert any("October 2026" in i for i in items) and any("September 2026" in i for i in items)
+    page, errors, requests = visit(browser, f"{server}/brightline/2026-10/index.html")
+    # Material's own selector, fed by versions.json; the file:// one stays out of the way
+    assert months(page) == {
+        "October 2026latest": f"{server}/brightline/2026-10/",
+        "September 2026": f"{server}/brightline/2026-09/",
+    }
+    assert "October 2026" in page.locator(".md-version__current").inner_text()
+    assert page.locator(".md-version").count() == 1
+    assert f"{server}/brightline/versions.json" in requests
+    assert not any(r.endswith("/versions.js") for r in requests)
+    assert errors == []
     page.close()

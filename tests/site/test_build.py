@@ -63,6 +63,23 @@ def test_a_site_is_built_offline_with_commentary(out, tmp_path):
     assert not list(out.glob("sites/acme/.build-*"))
 
 
+def test_pages_carry_the_selector_for_file_urls(out, tmp_path):
+    site = built(out, client(tmp_path / "versioned"))
+    index = (site / "index.html").read_text()
+    config, ours, bundle = (
+        index.index('id="__config"'),
+        index.index('src="assets/javascripts/file-versions.js"'),
+        index.index('src="assets/javascripts/bundle.'),
+    )
+    assert config < ours < bundle  # it edits the configuration before the bundle reads it
+    assert '"provider": "mike"' in index[config:ours]
+    assert (site / "assets" / "javascripts" / "file-versions.js").is_file()
+    nested = next(site.glob("campaigns/*.html")).read_text()
+    assert 'src="../assets/javascripts/file-versions.js"' in nested
+    # the site is archived as it is published, so its pages find ../versions.js from disk
+    assert (site.parent / "versions.js").read_text().startswith("window.__reportVersions = [")
+
+
 def test_a_missing_logo_is_a_visible_warning(out, tmp_path):
     site = built(out, client(tmp_path / "nologo", branding={"logo": "gone.png"}))
     assert (

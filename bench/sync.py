@@ -1,6 +1,7 @@
 """Time a full sync and a daily incremental sync of the demo clients against the sandbox.
 
-Usage: ``uv run python bench/sync.py [--runs 3] [--platforms google_ads,meta,...]``
+Usage: ``uv run python bench/sync.py [--runs 3] [--platforms google_ads,meta,...]`` (default:
+every platform of the demo content: eleven ad platforms, GA4 and the file exports).
 
 The sandbox runs on 127.0.0.1 in its own process with rate limits on (each platform's
 throttle at its default, plus the connectors' own limiters); the real connectors sync every
@@ -42,22 +43,28 @@ from pathlib import Path
 from generator import pipeline
 from generator.config import load_agency, load_clients
 from generator.periods import last_complete_month
+from generator.pipeline.syncing import download_exports
 from generator.sandbox import DEMO_ENVIRONMENT, PLATFORMS
 
 url, out, days_later, keep = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 now = datetime(2026, 11, 24, 6, tzinfo=UTC) + timedelta(days=days_later)
 content = Path("content")
 clients = load_clients(content)
-for c in clients:
-    object.__setattr__(c, "accounts", [a for a in c.accounts if a.platform in keep.split(",")])
+if keep != "all":
+    for c in clients:
+        object.__setattr__(c, "accounts", [a for a in c.accounts if a.platform in keep.split(",")])
 months = load_agency(content).history_months
 start = pipeline.history_start(last_complete_month(now.date()), months)
 endpoints = {name: f"{url}/{name}" for name in PLATFORMS}
 started = time.perf_counter()
+exports = (out / "exports").resolve()  # the vendors' files, saved as the demo saves them
+download_exports(clients, endpoints["file"], exports)
+env = {**DEMO_ENVIRONMENT, "CAMPAIGN_EXPORTS": str(exports)}
 outcome = asyncio.run(pipeline.sync(clients, pipeline.Workspace(content, out).lake, start=start,
-                                    env=DEMO_ENVIRONMENT, endpoints=endpoints, now=now))
+                                    env=env, endpoints=endpoints, now=now))
 print(json.dumps({"seconds": time.perf_counter() - started,
                   "statuses": sorted({o.status for o in outcome}),
+                  "accounts": len(outcome),
                   "rows": sum(o.rows for o in outcome)}))
 """
 
@@ -86,7 +93,7 @@ def run(out: Path, days_later: int, platforms: str) -> tuple[dict, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--platforms", default="google_ads,meta,linkedin,ga4")
+    parser.add_argument("--platforms", default="all")
     args = parser.parse_args()
     results: dict[str, list] = {"full": [], "daily": []}
     for _ in range(args.runs):
@@ -95,7 +102,8 @@ def main() -> None:
             result, peak = run(out, days_later, args.platforms)
             results[kind].append((result, peak))
             print(
-                f"{kind}: {result['seconds']:.1f} s, {result['requests']} requests, "
+                f"{kind}: {result['seconds']:.1f} s, {result['accounts']} accounts, "
+                f"{result['requests']} requests, "
                 f"{result['rows']:,} rows, {result['statuses']}, peak RSS {peak:.0f} MB"
             )
     for kind, items in results.items():

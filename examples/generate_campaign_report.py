@@ -2,13 +2,13 @@
 
 This is what ``campaign-report demo`` does, spelled out: start the platform sandbox, sync
 every client's accounts into the lake, analyse the last complete month and build one site
-per client. Run it with ``uv run python examples/generate_campaign_report.py [OUT]``.
+per client. Run it with ``uv run python examples/generate_campaign_report.py [OUT [CLIENT...]]``.
 """
 
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from generator import pipeline
@@ -17,11 +17,18 @@ from generator.periods import last_complete_month
 from generator.site.resources import demo_content
 
 
-def main(out: Path) -> dict[str, Path]:
+def main(out: Path, today: date | None = None, only: list[str] | None = None) -> dict[str, Path]:
+    """Sync and build into ``out`` every demo client, or those whose slugs ``only`` names.
+
+    ``today`` pins the day (the sandbox's world ends the day before), as ``campaign-report
+    demo --today`` does. Run it again on the same ``out`` and the sync only fetches what is
+    new plus each platform's re-read window.
+    """
     content = demo_content()
     agency, clients = load_agency(content), load_clients(content)
+    clients = [c for c in clients if not only or c.slug in only]
     workspace = pipeline.Workspace(content=content, out=out)
-    now = datetime.now(UTC)
+    now = datetime.combine(today, time(12), UTC) if today else datetime.now(UTC)
     period = last_complete_month(now.date())
     start = pipeline.history_start(period, agency.history_months)
 
@@ -42,4 +49,4 @@ def main(out: Path) -> dict[str, Path]:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("build"))
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("build"), only=sys.argv[2:])

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Annotated
 
@@ -79,18 +80,21 @@ def _fail(exc: ReportError) -> None:
     raise typer.Exit(1)
 
 
+TodayOpt = Annotated[
+    datetime | None,
+    typer.Option(
+        formats=["%Y-%m-%d"],
+        help="Run as if today were this day (data through the day before; the sandbox world "
+        "ends then too, so the same day gives the same numbers).",
+    ),
+]
+
+
 @app.command()
 def demo(
     out: OutOpt = Path("build"),
     content: ContentOpt = None,
-    today: Annotated[
-        datetime | None,
-        typer.Option(
-            formats=["%Y-%m-%d"],
-            help="Run as if today were this day (the sandbox world ends the day before); "
-            "the same day gives the same numbers.",
-        ),
-    ] = None,
+    today: TodayOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Start the built-in sandbox, sync the demo clients and build their report sites."""
@@ -141,20 +145,21 @@ def sync(
     sandbox: Annotated[
         bool, typer.Option(help="Talk to an embedded sandbox, not the platforms.")
     ] = False,
+    today: TodayOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Fetch new and restated days for every configured account into the lake."""
     _setup_logging(verbose)
     folder = _content(content)
+    now = datetime.combine(today.date(), dt_time(12), UTC) if today else datetime.now(UTC)
     try:
         agency, clients = load_agency(folder), load_clients(folder, only=client)
         workspace = pipeline.Workspace(folder, out)
-        start = pipeline.history_start(
-            last_complete_month(datetime.now(UTC).date()), agency.history_months
-        )
+        start = pipeline.history_start(last_complete_month(now.date()), agency.history_months)
         with _progress() as progress:
             options = {
                 "start": start,
+                "now": now,
                 "full": full,
                 "progress": progress,
                 "assets": workspace.assets,

@@ -30,11 +30,17 @@ __all__ = [
     "SOURCES",
     "TABLES",
     "TOUCHPOINTS",
+    "UNKNOWN_ID",
     "empty",
+    "from_columns",
     "from_rows",
     "table_name",
     "validate",
 ]
+
+#: The id of a campaign or ad group that no platform listing and no report row names (its ad
+#: is gone, and with it the link to its parents): its rows still count, under this id.
+UNKNOWN_ID = "unknown"
 
 #: Networks as a marketer names them (the ``platform`` column).
 PLATFORMS = (
@@ -243,13 +249,28 @@ def empty(schema: pa.Schema) -> pa.Table:
 def from_rows(rows: list[Mapping[str, Any]], schema: pa.Schema) -> pa.Table:
     """Build and validate a table from row dicts; absent optional keys become null."""
     columns = {f.name: [row.get(f.name) for row in rows] for f in schema}
+    return from_columns(columns, schema, len(rows))
+
+
+def from_columns(
+    columns: Mapping[str, list[Any]],
+    schema: pa.Schema,
+    num_rows: int,
+    constants: Mapping[str, Any] | None = None,
+) -> pa.Table:
+    """Build and validate a table from value lists (each ``num_rows`` long) and ``constants``
+    (one value for every row); a column in neither becomes null."""
+    constants = constants or {}
+    arrays = {}
     try:
-        table = pa.table(
-            {
-                f.name: pa.array(values, type=f.type)
-                for (f, values) in zip(schema, columns.values(), strict=True)
-            }
-        )
+        for f in schema:
+            if f.name in columns:
+                arrays[f.name] = pa.array(columns[f.name], type=f.type)
+            elif f.name in constants:
+                arrays[f.name] = pa.array([constants[f.name]] * num_rows, type=f.type)
+            else:
+                arrays[f.name] = pa.nulls(num_rows, type=f.type)
+        table = pa.table(arrays)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
         raise SchemaError(f"rows do not fit the schema: {exc}", table=table_name(schema)) from exc
     return validate(table, schema)

@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import math
+import os
 import re
+import shlex
 import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from syrupy.extensions.amber import AmberSnapshotExtension
 
-from generator.sandbox.world import World
+# Some machines set PYTHONDONTWRITEBYTECODE: then every process of a run (the xdist workers,
+# the demo, its sandbox and build workers) compiles the package from source again, and pytest
+# rewrites every test module again. The first process writes bytecode for the others
+# (``__pycache__`` is git-ignored); the environment carries that to the subprocesses.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+from generator.sandbox.world import World  # noqa: E402
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -56,6 +71,85 @@ class CentralSnapshots(AmberSnapshotExtension):
         return str(TESTS / "__snapshots__" / relative)
 
 
+@dataclass(frozen=True)
+class DemoOutput:
+    """What the demo printed and how it ended."""
+
+    output: str
+    exit_code: int
+
+
+class SharedDemo:
+    """One run of the real ``campaign-report demo`` for every process of a test session.
+
+    The demo is the most expensive fixture (sandbox, a six-month sync of every platform, six
+    report sites), so it runs once, in its own process, into a folder all xdist workers know
+    (``$CAMPAIGN_TEST_SHARED``). Whoever needs it first starts it; a whole-suite run starts
+    it at once so that it overlaps the unit tests. ``mkdir`` is the lock: it succeeds once.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.out, self.log = root / "demo", root / "demo.log"
+        self.done = root / "demo.exit"
+
+    def start(self) -> subprocess.Popen | None:
+        try:
+            (self.root / "demo.started").mkdir()
+        except FileExistsError:
+            return None  # someone else started it
+        command = [sys.executable, "-m", "generator.cli", "demo"]
+        command += ["--out", str(self.out), "--content", str(REPO / "content"), "--today", TODAY]
+        # the exit code lands in a file only once the demo has finished, whoever waits for it
+        log, done = shlex.quote(str(self.log)), shlex.quote(str(self.done))
+        script = f'"$@" >{log} 2>&1; echo $? >{done}.tmp; mv {done}.tmp {done}'
+        env = {**os.environ, "COLUMNS": "160", "NO_COLOR": "1"}
+        process = subprocess.Popen(
+            ["sh", "-c", script, "sh", *command], env=env, cwd=REPO, start_new_session=True
+        )
+        _STARTED.append(process)
+        return process
+
+    def wait(self, timeout: float = 900) -> tuple[DemoOutput, Path]:
+        self.start()
+        deadline = time.monotonic() + timeout
+        while not self.done.exists():
+            if time.monotonic() > deadline:
+                pytest.fail(f"the shared demo did not finish within {timeout:.0f} s ({self.log})")
+            time.sleep(0.5)
+        result = DemoOutput(self.log.read_text(), int(self.done.read_text()))
+        assert result.exit_code == 0, result.output
+        return result, self.out
+
+
+def _shared_demo() -> SharedDemo:
+    return SharedDemo(Path(os.environ["CAMPAIGN_TEST_SHARED"]))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The session's shared folder, made by the main process (xdist workers inherit it)."""
+    if hasattr(config, "workerinput"):
+        return
+    os.environ["CAMPAIGN_TEST_SHARED"] = tempfile.mkdtemp(prefix="campaign-tests-")
+    option = config.option
+    whole_suite = config.args_source is pytest.Config.ArgsSource.TESTPATHS
+    if whole_suite and not (option.collectonly or option.keyword or option.markexpr):
+        _shared_demo().start()  # overlaps the unit tests instead of waiting for them
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for process in _STARTED:  # a demo nobody waited for (an interrupted or filtered run)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)  # the demo, its sandbox and build workers
+            process.wait()
+    if not hasattr(config, "workerinput"):
+        shutil.rmtree(os.environ.pop("CAMPAIGN_TEST_SHARED", ""), ignore_errors=True)
+
+
+#: demo processes this process started
+_STARTED: list[subprocess.Popen] = []
+
+
 @pytest.fixture
 def snapshot(snapshot):
     return snapshot.use_extension(CentralSnapshots)
@@ -77,19 +171,20 @@ def content(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_run(tmp_path_factory):
-    """``campaign-report demo`` run once for the whole session: (CliRunner result, out dir)."""
-    from typer.testing import CliRunner
+def demo_run() -> tuple[DemoOutput, Path]:
+    """``campaign-report demo`` run once for the whole test session, whatever the number of
+    xdist workers: (its output, its out dir). Treat the out dir as read-only (copy it first,
+    as ``demo_copy`` does)."""
+    return _shared_demo().wait()
 
-    from generator.cli import app
 
-    out = tmp_path_factory.mktemp("demo")
-    result = CliRunner().invoke(
-        app,
-        ["demo", "--out", str(out), "--content", str(REPO / "content"), "--today", TODAY],
-    )
-    assert result.exit_code == 0, result.output
-    return result, out
+@pytest.fixture
+def demo_copy(demo_run, tmp_path) -> Path:
+    """A private copy of the demo's out dir (lake, sites, exports) that a test may change."""
+    _, out = demo_run
+    target = tmp_path / "out"
+    shutil.copytree(out, target, symlinks=True)
+    return target
 
 
 @pytest.fixture(scope="session")

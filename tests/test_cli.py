@@ -1,15 +1,20 @@
 import json
 import runpy
+import shutil
+from datetime import date, timedelta
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from generator import cli
 from generator.cli import app
+from generator.lake import Lake
 from generator.sandbox import DEMO_CREDENTIALS
 
-from .conftest import REPO
+from .conftest import REPO, TODAY
+
+#: the day after the demo's today: a daily sync on top of the demo's lake
+NEXT_DAY = (date.fromisoformat(TODAY) + timedelta(days=1)).isoformat()
 
 runner = CliRunner()
 
@@ -61,8 +66,8 @@ def test_validate(content):
     assert bad.exit_code == 1 and "currency" in bad.output and "client.yml" in bad.output
 
 
-def test_build_periods_from_the_demo_lake(demo_run, tmp_path):
-    _, out = demo_run
+def test_build_periods_from_the_demo_lake(demo_copy):
+    out = demo_copy
     content = str(REPO / "content")
     result = runner.invoke(
         app,
@@ -86,6 +91,9 @@ def test_build_periods_from_the_demo_lake(demo_run, tmp_path):
         "2026-09",
         "2026-08",
     ]  # a new archive month; the latest stays the latest
+    two = out / "content"  # --all means every client of the content folder: two of them here
+    shutil.copytree(REPO / "content", two)
+    shutil.rmtree(two / "northwind")
     spans = runner.invoke(
         app,
         [
@@ -93,7 +101,7 @@ def test_build_periods_from_the_demo_lake(demo_run, tmp_path):
             "--out",
             str(out),
             "--content",
-            content,
+            str(two),
             "--all",
             "--from",
             "2026-10-05",
@@ -104,8 +112,9 @@ def test_build_periods_from_the_demo_lake(demo_run, tmp_path):
         ],
     )
     assert spans.exit_code == 0, spans.output
-    for slug in ("northwind", "brightline", "harbor"):
+    for slug in ("brightline", "harbor"):
         assert (out / "sites" / slug / "2026-10-05_2026-10-18" / "index.html").exists()
+    assert not (out / "sites" / "northwind" / "2026-10-05_2026-10-18").exists()
     for bad in (
         ["--period", "Sept"],
         ["--from", "2026-10-01"],
@@ -123,23 +132,29 @@ def test_build_periods_from_the_demo_lake(demo_run, tmp_path):
     assert missing.exit_code == 1 and "no client 'nobody'" in missing.output
 
 
-def test_sync_against_the_embedded_sandbox(tmp_path, content):
-    result = runner.invoke(
-        app,
-        [
-            "sync",
-            "--sandbox",
-            "--client",
-            "harbor",
-            "--out",
-            str(tmp_path),
-            "--content",
-            str(content),
-        ],
-    )
+def test_a_daily_sync_from_a_relative_out_logs_no_secret(demo_copy, monkeypatch):
+    """The next morning's verbose sync of every client on top of the demo's lake."""
+    monkeypatch.chdir(demo_copy.parent)  # --out out: relative, as a user types it
+    command = ["sync", "--sandbox", "-v", "--out", "out", "--today", NEXT_DAY]
+    result = runner.invoke(app, [*command, "--content", str(REPO / "content")])
     assert result.exit_code == 0, result.output
-    assert "harbor" in result.output and "ok" in result.output
-    assert str((tmp_path / "lake").resolve()) in result.output.replace("\n", "")
+    lake = Lake(demo_copy / "lake")
+    for client, sources in {
+        "harbor": {"google_ads", "meta", "snapchat", "microsoft_ads", "file", "ga4"},
+        "northwind": {"google_ads", "meta", "tiktok", "pinterest", "amazon_ads"}
+        | {"microsoft_ads", "file", "ga4"},
+        "brightline": {"google_ads", "linkedin", "microsoft_ads", "x", "reddit", "ga4"},
+    }.items():
+        states = lake.state.all(client)
+        assert {s.status for s in states} == {"ok"}, [(s.source, s.message) for s in states]
+        assert {s.source for s in states} == sources
+        assert {s.synced_through for s in states} == {date.fromisoformat(TODAY)}  # one more day
+    assert str((demo_copy / "lake").resolve()) in result.output.replace("\n", "")
+    assert "HTTP Request" in result.output  # the verbose log really ran
+    for values in DEMO_CREDENTIALS.values():
+        for name, secret in values.items():
+            if any(w in name for w in ("token", "secret", "key")):
+                assert secret not in result.output, name
 
 
 def test_sync_without_credentials_reports_them(tmp_path, content, monkeypatch):
@@ -176,32 +191,12 @@ def test_default_content_falls_back_to_the_bundled_demo(tmp_path, monkeypatch):
     assert cli._content(Path("x")) == Path("x")
 
 
-@pytest.mark.slow
-def test_the_example_script(tmp_path, capsys):
+def test_the_example_script(demo_copy, capsys):
     module = runpy.run_path(str(REPO / "examples" / "generate_campaign_report.py"))
-    sites = module["main"](tmp_path)
-    assert set(sites) == {"northwind", "brightline", "harbor"}
-    assert "Harbor Dental Group:" in capsys.readouterr().out
-
-
-def test_verbose_logs_never_show_a_secret(tmp_path, content):
-    result = runner.invoke(
-        app,
-        [
-            "sync",
-            "--sandbox",
-            "-v",
-            "--client",
-            "northwind",
-            "--out",
-            str(tmp_path),
-            "--content",
-            str(content),
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    assert "HTTP Request" in result.output  # the verbose log really ran
-    for values in DEMO_CREDENTIALS.values():
-        for name, secret in values.items():
-            if any(w in name for w in ("token", "secret", "key")):
-                assert secret not in result.output, name
+    sites = module["main"](demo_copy, today=date.fromisoformat(NEXT_DAY), only=["harbor"])
+    assert set(sites) == {"harbor"}
+    assert (sites["harbor"] / "index.html").exists()
+    printed = capsys.readouterr().out
+    assert "Harbor Dental Group:" in printed
+    synced = [line for line in printed.splitlines() if line.startswith("synced ")]
+    assert len(synced) == 6 and all(line.endswith(": ok") for line in synced), synced

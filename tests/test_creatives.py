@@ -1,3 +1,4 @@
+import functools
 import io
 from datetime import UTC, date, datetime
 
@@ -44,9 +45,10 @@ def creative(creative_id, url):
     }
 
 
-def cdn(request: httpx.Request) -> httpx.Response:
-    name = request.url.path.rsplit("/", 1)[-1]
-    bodies = {
+@functools.cache
+def cdn_bodies() -> dict[str, bytes]:
+    """The CDN's files, drawn once (the bomb alone takes a second to encode)."""
+    return {
         "ok.png": png(),
         "again.png": png(),
         "bomb.png": bomb(),
@@ -54,6 +56,11 @@ def cdn(request: httpx.Request) -> httpx.Response:
         "huge.png": b"x" * 100_000,
         "gif.png": _gif(),
     }
+
+
+def cdn(request: httpx.Request) -> httpx.Response:
+    name = request.url.path.rsplit("/", 1)[-1]
+    bodies = cdn_bodies()
     if name == "down.png":
         raise httpx.ConnectError("refused", request=request)
     if name == "stream.png":  # no content-length: the size is only known while reading

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, date, datetime, timedelta
 
@@ -18,11 +19,12 @@ from generator.creatives import AssetStore
 from generator.lake import Lake
 from generator.periods import Period
 from generator.pipeline import syncing
-from generator.sandbox import DEMO_ENVIRONMENT, PLATFORMS, Faults, create_app
+from generator.sandbox import DEMO_ENVIRONMENT, PLATFORMS, Faults, create_app, serve_process
 from generator.sandbox.file import write_exports
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 START = date(2026, 9, 1)
+DEMO_START = date(2026, 5, 1)  # the demo's first day: six months back from October
 FAST = RetryPolicy(base=0.005, cap=0.02, rate_limit_wait=60)
 
 
@@ -80,11 +82,26 @@ AD_PLATFORMS = {
 
 
 def test_a_sync_with_faults_stores_exactly_the_worlds_numbers(world, content, tmp_path):
+    """Every account under chaos, over the wire to a sandbox in its own process (as the demo
+    talks to it): the sandbox's work runs beside the sync instead of inside this process."""
     lake = Lake(tmp_path / "lake")
     store = AssetStore(tmp_path / "assets")
-    outcome = run_sync(
-        world, lake, load_clients(content), Faults.chaos(slow_seconds=0.001), assets=store
-    )
+    chaos = Faults.chaos(slow_seconds=0.001)
+    with serve_process(end=world.end, now=NOW, faults=chaos) as sandbox:
+        exports = tmp_path / "exports"
+        write_exports(world, exports, NOW)
+        outcome = asyncio.run(
+            pipeline.sync(
+                load_clients(content),
+                lake,
+                start=START,
+                env={**DEMO_ENVIRONMENT, "CAMPAIGN_EXPORTS": str(exports)},
+                now=NOW,
+                policy=FAST,
+                endpoints={name: sandbox.base_url(name) for name in PLATFORMS},
+                assets=store,
+            )
+        )
     assert {o.status for o in outcome} == {"ok"}, [o for o in outcome if o.status != "ok"]
     # images, video thumbnails and product pictures: every asset stored or explained
     assets = lake.query("SELECT asset_sha256 FROM creatives WHERE asset_url IS NOT NULL")
@@ -117,7 +134,7 @@ def test_an_interrupted_sync_resumes_without_losing_or_doubling(
     world, content, tmp_path, monkeypatch
 ):
     lake = Lake(tmp_path / "lake")
-    clients = [load_client(content / "harbor")]
+    clients = [only_google(content, "harbor")]
     real, calls = GoogleAds.fetch_actions, []
 
     async def dies_on_the_third_window(self, *args):
@@ -137,31 +154,30 @@ def test_an_interrupted_sync_resumes_without_losing_or_doubling(
     assert stored(lake, "2184736590") == truth(world, "2184736590")
 
 
-def test_a_daily_run_refetches_only_the_lookback_window(world, content, tmp_path):
-    lake = Lake(tmp_path / "lake")
+def test_a_daily_run_refetches_only_the_lookback_window(world, content, demo_copy):
+    lake = Lake(demo_copy / "lake")  # the demo's six months, synced as of NOW
     clients = [load_client(content / "brightline")]
-    run_sync(world, lake, clients)
     outcome = run_sync(world, lake, clients)
     assert outcome[0].windows == 1 and outcome[0].rows < 300  # Nov 10-23: the 14-day lookback
-    assert stored(lake, "7361928450") == truth(world, "7361928450")
+    assert stored(lake, "7361928450") == truth(world, "7361928450", DEMO_START)
 
 
-def test_restated_days_are_picked_up_by_the_next_sync(world, content, tmp_path):
-    lake = Lake(tmp_path / "lake")
+def test_restated_days_are_picked_up_by_the_next_sync(world, content, demo_copy):
+    lake = Lake(demo_copy / "lake")  # the demo's six months, synced as of NOW
     clients = [only_google(content, "northwind")]
-    run_sync(world, lake, clients)
     early = stored(lake, "4829103756")
+    assert early == truth(world, "4829103756", DEMO_START)
     later = NOW + timedelta(days=3)  # late conversions for the last days have come in since
     outcome = run_sync(world, lake, clients, now=later)
     assert outcome[0].status == "ok"
     now_stored = stored(lake, "4829103756")
-    assert now_stored == truth(world, "4829103756", now=later)
+    assert now_stored == truth(world, "4829103756", DEMO_START, now=later)
     assert now_stored[3] > early[3]  # more conversions than the first sync saw
 
 
 def test_a_platform_that_stays_down_is_marked_stale(world, content, tmp_path):
     lake = Lake(tmp_path / "lake")
-    clients = [load_client(content / "harbor")]
+    clients = [only_google(content, "harbor")]
     outcome = run_sync(world, lake, clients, Faults(outage={"google_ads"}))
     assert outcome[0].status == "stale" and "gave up" in outcome[0].message
     agency = load_agency(content)

@@ -102,7 +102,8 @@ def campaign_daily(
     """Daily spend (bars) and conversions (line) of one campaign, on two axes."""
     require(frame, ["date", "spend", "conversions"], "campaign_daily")
     data = dates_as_text(numbers(frame, ["spend", "conversions"]), "date")
-    base = alt.Chart(data).encode(x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %d")))
+    # the data goes on the layer, once: on each layer Altair would hash it to merge them
+    base = alt.Chart().encode(x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %d")))
     bars = base.mark_bar(opacity=0.35).encode(
         y=alt.Y("spend:Q", title=f"Spend ({currency})"),
         tooltip=[
@@ -115,7 +116,7 @@ def campaign_daily(
         y=alt.Y("conversions:Q", title="Conversions"), color=alt.value("#e07a1f")
     )
     chart = (
-        alt.layer(bars, line)
+        alt.layer(bars, line, data=data)
         .resolve_scale(y="independent")
         .properties(title=title, width="container", height=240)
     )

@@ -23,6 +23,7 @@ def with_theme(chart: alt.TopLevelMixin, theme: str) -> alt.TopLevelMixin:
 
 def to_spec(chart: alt.TopLevelMixin) -> dict:
     """The chart as a Vega-Lite dict, data inline, styled by the theme it names."""
-    theme = (chart.to_dict(validate=False).get("usermeta") or {}).get("theme", DEFAULT_THEME)
+    usermeta = chart.usermeta if isinstance(chart.usermeta, dict) else {}
+    theme = usermeta.get("theme", DEFAULT_THEME)
     with alt.theme.enable(theme), alt.data_transformers.enable("default", max_rows=None):
         return chart.to_dict()

@@ -24,6 +24,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from generator.schema import UNKNOWN_ID
+
 __all__ = [
     "LEVELS",
     "UNKNOWN_ID",
@@ -35,8 +37,6 @@ __all__ = [
 
 #: the canonical hierarchy, top down; ``{level}_id`` and ``{level}_name`` are its columns
 LEVELS = ("campaign", "ad_group", "ad")
-#: the id of a parent that no listing and no report row names
-UNKNOWN_ID = "unknown"
 #: how many unresolved ids an account keeps per level (a broken listing must not flood state)
 MAX_KEPT = 200
 

@@ -20,7 +20,7 @@ from typing import Any
 import pyarrow as pa
 
 from generator.errors import ResponseInvalid
-from generator.schema import from_rows
+from generator.schema import from_columns
 
 __all__ = ["Col", "content_version", "major_to_micros", "normalize", "utc_now"]
 
@@ -58,14 +58,22 @@ def _to_date(value: Any) -> date:
 
 
 def _count(value: Any) -> int:
+    if type(value) is int:  # the common cases first: JSON integers and digit strings
+        return value
+    if type(value) is str and value.isdigit():
+        return int(value)
     number = Decimal(str(value))
     if number != number.to_integral_value():
         raise ValueError(f"{value!r} is not a whole number")
     return int(number)
 
 
+def _text(value: Any) -> str:
+    return value if type(value) is str else str(value)
+
+
 _UNITS: dict[str, Callable[[Any], Any]] = {
-    "text": str,
+    "text": _text,
     "id": lambda v: str(int(v)) if isinstance(v, int) else str(v),
     "date": _to_date,
     "count": _count,
@@ -93,37 +101,66 @@ def normalize(
         ResponseInvalid: a required field is missing or a value cannot be converted.
         SchemaError: the mapped rows break the canonical schema (e.g. a negative count).
     """
-    paths = {column: (col, col.path.split(".")) for column, col in field_map.items()}
-    rows = []
-    for index, record in enumerate(records):
-        row = dict(constants)
-        for column, (col, parts) in paths.items():
-            raw = _dig(record, parts)
-            if raw in _MISSING:
-                if col.required and column not in constants:
-                    raise ResponseInvalid(
-                        f"required field {col.path!r} missing from record {index} of the "
-                        f"{api_version} response",
-                        platform=platform,
-                    )
-                if col.default is not None or column not in row:
-                    row[column] = col.default
-                continue
-            try:
-                row[column] = _UNITS[col.unit](raw)
-            except (ValueError, TypeError, InvalidOperation, ArithmeticError):
-                raise ResponseInvalid(
-                    f"field {col.path!r} has value {str(raw)[:40]!r} that is not a "
-                    f"{col.unit} (record {index}, {api_version})",
-                    platform=platform,
-                ) from None
-        rows.append(row)
-    return from_rows(rows, schema)
+    records = records if isinstance(records, list) else list(records)
+    columns = {}
+    for column, col in field_map.items():  # column by column: one tight loop each
+        if col.default is None and column in constants:
+            fallback, required = constants[column], False
+        else:
+            fallback, required = col.default, col.required and column not in constants
+        values = _pluck(records, col.path.split("."))
+        try:
+            columns[column] = _convert(values, _UNITS[col.unit], fallback, required)
+        except _Unreadable as bad:
+            if bad.raw is None:
+                message = (
+                    f"required field {col.path!r} missing from record {bad.index} of the "
+                    f"{api_version} response"
+                )
+            else:
+                message = (
+                    f"field {col.path!r} has value {str(bad.raw)[:40]!r} that is not a "
+                    f"{col.unit} (record {bad.index}, {api_version})"
+                )
+            raise ResponseInvalid(message, platform=platform) from None
+    return from_columns(columns, schema, len(records), constants)
+
+
+class _Unreadable(Exception):
+    """A value of record ``index`` that is required but missing (``raw`` None) or unreadable."""
+
+    def __init__(self, index: int, raw: Any) -> None:
+        self.index, self.raw = index, raw
+
+
+def _convert(values: list[Any], convert: Callable, fallback: Any, required: bool) -> list:
+    """``values`` converted; a missing one becomes ``fallback`` unless ``required``."""
+    out: list[Any] = []
+    append = out.append
+    for index, raw in enumerate(values):
+        if raw is None or (type(raw) is str and raw in _MISSING):
+            if required:
+                raise _Unreadable(index, None)
+            append(fallback)
+            continue
+        try:
+            append(convert(raw))
+        except (ValueError, TypeError, InvalidOperation, ArithmeticError):
+            raise _Unreadable(index, raw) from None
+    return out
+
+
+def _pluck(records: list[Any], parts: list[str]) -> list[Any]:
+    """The value at ``parts`` of every record (None where absent)."""
+    if len(parts) == 1:
+        key = parts[0]
+        return [r.get(key) if type(r) is dict else _dig(r, parts) for r in records]
+    return [_dig(r, parts) for r in records]
 
 
 def _dig(record: Any, parts: list[str]) -> Any:
     for part in parts:
-        if isinstance(record, Mapping):
+        if type(record) is dict or isinstance(record, Mapping):
             record = record.get(part)
         elif isinstance(record, list) and part.isdigit() and int(part) < len(record):
             record = record[int(part)]

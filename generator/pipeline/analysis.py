@@ -11,10 +11,10 @@ from generator.analytics import report, value_rules
 from generator.analytics.currency import RateTable, to_currency
 from generator.charts import PLATFORM_LABELS, platform_label
 from generator.config import Agency, Client
-from generator.connectors.labels import UNKNOWN_ID
 from generator.errors import ReportError
 from generator.lake import AccountState, Lake
 from generator.periods import Period
+from generator.schema import UNKNOWN_ID
 from generator.site.report import Report
 
 __all__ = ["analyze", "load_rates"]

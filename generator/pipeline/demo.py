@@ -11,7 +11,7 @@ from rich.progress import Progress
 
 from generator.config import load_agency, load_clients
 from generator.periods import Period, last_complete_month
-from generator.pipeline.publishing import publish_all
+from generator.pipeline.publishing import build_pool, publish_all
 from generator.pipeline.syncing import AccountSync, sync_sandbox
 from generator.pipeline.workspace import Workspace, history_start
 
@@ -45,12 +45,17 @@ def run_demo(
     while len(periods) < months:
         periods.insert(0, periods[0].previous())
     start = history_start(newest, agency.history_months)
-    outcome = sync_sandbox(
-        clients, workspace.lake, start=start, now=now, progress=progress, assets=workspace.assets
-    )
     jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
-    built = publish_all(
-        workspace, [c.slug for c in clients], periods, jobs=jobs, now=now, progress=progress
-    )
+    with build_pool(jobs) as pool:  # its workers import the site libraries during the sync
+        outcome = sync_sandbox(
+            clients,
+            workspace.lake,
+            start=start,
+            now=now,
+            progress=progress,
+            assets=workspace.assets,
+        )
+        slugs = [c.slug for c in clients]
+        built = publish_all(workspace, slugs, periods, now=now, progress=progress, pool=pool)
     sites = {slug: path for (slug, label), path in built.items() if label == newest.label}
     return DemoResult(sites, out / "lake", newest, outcome)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
@@ -18,7 +19,7 @@ from generator.site import archive
 from generator.site.build import build_site
 from generator.site.report import Report
 
-__all__ = ["build", "publish", "publish_all"]
+__all__ = ["build", "build_pool", "publish", "publish_all"]
 
 
 def build(workspace: Workspace, client: Client, agency: Agency, period: Period) -> Path:
@@ -39,6 +40,22 @@ def publish(workspace: Workspace, slug: str, period: Period, now: datetime | Non
     return build(workspace, client, agency, period)
 
 
+def build_pool(jobs: int) -> ProcessPoolExecutor:
+    """Worker processes for ``publish_all``, already importing what a build needs.
+
+    Made before a long sync, the workers load pandas, Altair and MkDocs while the sync runs,
+    so the first site starts building at once.
+    """
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+    for _ in range(jobs):
+        pool.submit(_ready)
+    return pool
+
+
+def _ready() -> None:
+    """Nothing: importing this module in a worker is the point."""
+
+
 def publish_all(
     workspace: Workspace,
     slugs: Sequence[str],
@@ -47,8 +64,10 @@ def publish_all(
     jobs: int = 1,
     now: datetime | None = None,
     progress: Progress | None = None,
+    pool: Executor | None = None,
 ) -> dict[tuple[str, str], Path]:
-    """``publish`` for every client and period; ``jobs`` > 1 spreads them over processes.
+    """``publish`` for every client and period; ``jobs`` > 1 spreads them over processes
+    (those of ``pool`` if given; the caller then shuts it down).
 
     Each (client, period) is one task; once all are done each client's archive index is
     rewritten here, so workers finishing in any order leave it complete.
@@ -56,15 +75,15 @@ def publish_all(
     tasks = [(slug, period) for slug in slugs for period in periods]
     bar = progress.add_task("building report sites", total=len(tasks)) if progress else None
     done: dict[tuple[str, str], Path] = {}
-    if jobs <= 1 or len(tasks) <= 1:
+    if pool is None and (jobs <= 1 or len(tasks) <= 1):
         for slug, period in tasks:
             done[(slug, period.label)] = publish(workspace, slug, period, now)
             if progress:
                 progress.advance(bar)
     else:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        with contextlib.nullcontext(pool) if pool else build_pool(jobs) as workers:
             futures = {
-                pool.submit(publish, workspace, slug, period, now): (slug, period.label)
+                workers.submit(publish, workspace, slug, period, now): (slug, period.label)
                 for slug, period in tasks
             }
             for future in as_completed(futures):

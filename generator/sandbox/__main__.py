@@ -11,6 +11,7 @@ import sys
 from datetime import date, datetime, timedelta
 
 from generator.sandbox.app import create_app
+from generator.sandbox.faults import Faults
 from generator.sandbox.server import serve
 from generator.sandbox.world import World
 
@@ -21,8 +22,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--now", type=datetime.fromisoformat, default=None)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--faults", type=Faults.from_json, default=None, help="Faults as JSON")
     args = parser.parse_args(argv)
-    app = create_app(World(args.seed, args.end), now=args.now)
+    app = create_app(World(args.seed, args.end), args.faults, now=args.now)
     with serve(app, port=args.port) as running:
         print(running.url, flush=True)
         sys.stdin.read()  # until the parent closes our input

@@ -8,8 +8,9 @@ generator, so a test with faults on fails or passes the same way every run.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 __all__ = ["Faults"]
 
@@ -44,6 +45,16 @@ class Faults:
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
+
+    def to_json(self) -> str:
+        """The knobs as JSON (for a sandbox in another process; ``from_json`` reads it)."""
+        knobs = {f.name: getattr(self, f.name) for f in fields(self) if f.init}
+        return json.dumps(knobs | {"outage": sorted(self.outage)})
+
+    @classmethod
+    def from_json(cls, text: str) -> Faults:
+        knobs = json.loads(text)
+        return cls(**knobs | {"outage": set(knobs.get("outage", ()))})
 
     @classmethod
     def chaos(cls, **overrides) -> Faults:

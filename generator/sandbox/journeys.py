@@ -88,7 +88,7 @@ class _ChannelPlan:
     names: list[str]
     weights: np.ndarray
     effects: np.ndarray
-    campaigns: dict[str, tuple[list[tuple[str, str]], np.ndarray]]  # channel -> (id, name), p
+    campaigns: dict[str, tuple[np.ndarray, np.ndarray]]  # channel -> (id, name) rows, p
 
     @classmethod
     def of(cls, world: World, client: ClientSpec) -> _ChannelPlan:
@@ -110,10 +110,17 @@ class _ChannelPlan:
             weights=np.array([weights[n] for n in names]) / sum(weights.values()),
             effects=np.array([CHANNELS[n][2] for n in names]),
             campaigns={
-                n: (list(c), np.array(list(c.values())) / sum(c.values()))
+                n: (_pairs(list(c)), np.array(list(c.values())) / sum(c.values()))
                 for n, c in campaigns.items()
             },
         )
+
+
+def _pairs(options: list[tuple[str, str]]) -> np.ndarray:
+    """(id, name) pairs as an object array of two columns."""
+    out = np.empty((len(options), 2), dtype=object)
+    out[:] = options
+    return out
 
 
 def _visitors(rng, client: ClientSpec, plan: _ChannelPlan, day, start: datetime, limit):
@@ -236,8 +243,8 @@ def _campaigns(rng, plan: _ChannelPlan, channel: np.ndarray) -> tuple[np.ndarray
         if name in plan.campaigns:
             options, p = plan.campaigns[name]
             pick = rng.choice(len(options), size=int(mask.sum()), p=p)
-            ids[mask] = np.array([o[0] for o in options], dtype=object)[pick]
-            names[mask] = np.array([o[1] for o in options], dtype=object)[pick]
+            ids[mask] = options[:, 0][pick]
+            names[mask] = options[:, 1][pick]
         else:
             names[mask] = _UNPAID_CAMPAIGNS[name]
     return ids, names
@@ -246,7 +253,8 @@ def _campaigns(rng, plan: _ChannelPlan, channel: np.ndarray) -> tuple[np.ndarray
 def _user_ids(rng, count: int, start: datetime) -> np.ndarray:
     """GA4-style client ids: a random number and the first visit's Unix day."""
     random = rng.integers(10**9, 10**10, count)
-    return np.array([f"{r}.{int(start.timestamp())}" for r in random], dtype=object)
+    first_visit = f".{int(start.timestamp())}"
+    return np.char.add(random.astype(str), first_visit).astype(object)
 
 
 def _utc_midnight(day, zone: ZoneInfo) -> datetime:

@@ -19,6 +19,8 @@ from datetime import date, datetime
 import uvicorn
 from starlette.applications import Starlette
 
+from generator.sandbox.faults import Faults
+
 __all__ = ["RunningSandbox", "serve", "serve_process"]
 
 
@@ -67,8 +69,10 @@ def serve_process(
     seed: int = 7,
     port: int = 0,
     timeout: float = 120.0,
+    faults: Faults | None = None,
 ) -> Iterator[RunningSandbox]:
-    """Serve a fresh sandbox (``World(seed, end)``) from a child process until the block ends.
+    """Serve a fresh sandbox (``World(seed, end)``, with ``faults``) from a child process until
+    the block ends.
 
     The child is ``python -m generator.sandbox``: it prints its URL, then serves until its
     standard input closes.
@@ -89,6 +93,8 @@ def serve_process(
     ]
     if now is not None:
         command += ["--now", now.isoformat()]
+    if faults is not None:
+        command += ["--faults", faults.to_json()]
     child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         ready, _, _ = select.select([child.stdout], [], [], timeout)

@@ -13,9 +13,10 @@ them), so tests compare totals exactly.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -280,13 +281,12 @@ def _episodes(slots: _Slots, seed: int, index: int) -> tuple[np.ndarray, np.ndar
     week = index // 7
     for campaign in set(slots.campaign_key.tolist()):
         for w in (week, week - 1):
-            key = f"{seed}/{campaign}/{w}"
-            if _unit(key) >= 0.015:
+            episode = _episode(seed, campaign, w)
+            if episode is None:
                 continue
-            first = w * 7 + int(_unit(key + "day") * 7)
+            first, kind = episode
             if not first <= index <= first + 1:
                 continue
-            kind = int(_unit(key + "kind") * 3)
             mask = slots.campaign_key == campaign
             if kind == 0:
                 delivery[mask] *= 2.6
@@ -295,6 +295,15 @@ def _episodes(slots: _Slots, seed: int, index: int) -> tuple[np.ndarray, np.ndar
             else:
                 tracking[mask] *= 0.05
     return delivery, tracking
+
+
+@cache
+def _episode(seed: int, campaign: str, week: int) -> tuple[int, int] | None:
+    """The (first day, kind) of the campaign's episode in ``week``, if it has one."""
+    key = f"{seed}/{campaign}/{week}"
+    if _unit(key) >= 0.015:
+        return None
+    return week * 7 + int(_unit(key + "day") * 7), int(_unit(key + "kind") * 3)
 
 
 def _simulate(world: World) -> pa.Table:
@@ -306,10 +315,11 @@ def _simulate(world: World) -> pa.Table:
         rng = np.random.default_rng([world.seed, day.toordinal()])
         z = rng.standard_normal((4, n))
         active = slots.created <= index
-        steps = np.array(
-            [np.prod([f for d, f in s if index >= d] or [1.0]) for s in slots.budget_steps]
-        )
-        annual = np.array([_annual(p, day) for p in slots.profile])
+        # per distinct budget plan and profile, then spread over the slots (same numbers)
+        plans = {s: math.prod(f for d, f in s if index >= d) for s in set(slots.budget_steps)}
+        steps = np.array([plans[s] for s in slots.budget_steps])
+        seasons = {p: _annual(p, day) for p in set(slots.profile)}
+        annual = np.array([seasons[p] for p in slots.profile])
         delivery, tracking = _episodes(slots, world.seed, index)
         weekly = slots.weekly[:, day.weekday()]
         budget = slots.budget * slots.growth ** (index / 30) * steps * weekly * annual

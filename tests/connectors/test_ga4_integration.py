@@ -11,7 +11,7 @@ import pytest
 
 from generator.connectors import RetryPolicy, get_connector
 from generator.errors import ApiVersionRetired, RateLimited
-from generator.sandbox import DEMO_CREDENTIALS, Faults, create_app
+from generator.sandbox import DEMO_CREDENTIALS, Faults, create_app, serve_process
 from generator.sandbox import ga4 as sandbox
 from generator.sandbox.catalog import CLIENTS
 from generator.sandbox.journeys import FUNNELS
@@ -36,12 +36,13 @@ def connect(app, **options):
 
 @pytest.fixture(scope="module")
 def fetched(world):
-    """Every dataset of every property for the window, fetched once under chaos."""
+    """Every dataset of every property for the window, fetched once under chaos from a
+    sandbox in its own process (its report building runs beside the connector)."""
 
-    async def run():
-        app = create_app(world, Faults.chaos(slow_seconds=0.001), now=NOW)
+    async def run(base_url):
         out = {}
-        async with connect(app) as c:
+        options = {"base_url": base_url, "policy": FAST}
+        async with get_connector("ga4", DEMO_CREDENTIALS["ga4"], **options) as c:
             for _, account in PROPERTIES:
                 info = await c.account_info(account.account_id)
                 tables = {d: await c.fetch(d, account.account_id, START, END) for d in DATASETS}
@@ -49,7 +50,8 @@ def fetched(world):
             stats = c.api.stats
         return out, stats
 
-    return asyncio.run(run())
+    with serve_process(end=world.end, now=NOW, faults=Faults.chaos(slow_seconds=0.001)) as sbx:
+        return asyncio.run(run(sbx.base_url("ga4")))
 
 
 def world_frames(world, client):

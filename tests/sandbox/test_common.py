@@ -54,3 +54,10 @@ def test_rows_select_one_account_and_window_in_order(world):
         "google_ads", account.account_id, date(2026, 11, 1), date(2026, 11, 3), ad_ids=[first_ad]
     )
     assert {r["ad_id"] for r in only} == {first_ad}
+
+
+def test_faults_travel_to_a_sandbox_process_as_json():
+    chaos = Faults.chaos(slow_seconds=0.001, outage={"x", "meta"})
+    again = Faults.from_json(chaos.to_json())
+    assert again.to_json() == chaos.to_json() and again.outage == {"meta", "x"}
+    assert [again._rng.random() for _ in range(3)] == [chaos._rng.random() for _ in range(3)]

@@ -202,9 +202,9 @@ async def test_errors_in_snaps_shape(http, path, auth, status, needle):
     assert body["request_status"] == "ERROR" and body["request_id"]
 
 
-async def test_tokens_expire(http):
+async def test_tokens_expire(world):
     clock = [0.0]
-    app = create_app(faults=Faults(token_ttl=2.0), now=NOW)
+    app = create_app(world, Faults(token_ttl=2.0), now=NOW)
     app.state.sandbox.tokens.clock = lambda: clock[0]
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app), base_url="http://sbx/snapchat"

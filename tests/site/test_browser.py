@@ -54,15 +54,19 @@ def server(demo_run):
 
 @pytest.fixture(scope="module")
 def browser():
+    """One browser context for the module: pages share its cache (Vega is parsed once), as
+    a reader's tabs do."""
     with sync_playwright() as p:
         instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield instance
+        context = instance.new_context(viewport={"width": 1280, "height": 900})
+        yield context
+        context.close()
         instance.close()
 
 
 def visit(browser, url):
     """Open ``url``; console errors, page errors and failed loads are collected as errors."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page()
     errors, requests = [], []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))

@@ -1,4 +1,5 @@
 import json
+import re
 import runpy
 import shutil
 from datetime import date, timedelta
@@ -7,7 +8,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from generator import cli
+from generator.charts import PLATFORM_LABELS, platform_label
 from generator.cli import app
+from generator.config import load_clients
 from generator.lake import Lake
 from generator.sandbox import DEMO_CREDENTIALS
 
@@ -55,6 +58,25 @@ def test_each_site_holds_only_its_clients_data(demo_run):
     harbor = "".join(p.read_text() for p in (out / "sites" / "harbor").rglob("*.html"))
     assert "Harbor Dental" in harbor
     assert "Northwind" not in harbor and "Brightline" not in harbor and "Winterjacken" not in harbor
+
+
+def test_every_site_shows_each_of_its_platforms_by_name(demo_run):
+    _, out = demo_run
+    names = {"meta": ["Facebook", "Instagram"]}
+    for client in load_clients(REPO / "content"):
+        expected = set()
+        for account in client.accounts:
+            if account.platform == "file":
+                expected.add(platform_label(account.file.channel))
+            elif account.platform != "ga4":  # site analytics, not a channel
+                expected.update(names.get(account.platform) or [PLATFORM_LABELS[account.platform]])
+        overview = (out / "sites" / client.slug / "2026-10" / "index.html").read_text()
+        lede = re.search(r'<p class="report-lede">(.*?)</p>', overview).group(1)
+        listed = re.search(r"platforms \((.*?)\)", lede).group(1).replace(" and ", ", ")
+        assert set(listed.split(", ")) == expected, client.slug
+        channels = (out / "sites" / client.slug / "2026-10" / "channels.html").read_text()
+        table = channels.split("<table", 1)[1].split("</table>", 1)[0]
+        assert all(f"<td>{name}</td>" in table for name in expected), client.slug
 
 
 def test_validate(content):

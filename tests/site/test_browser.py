@@ -64,17 +64,32 @@ def browser():
         instance.close()
 
 
+class Tab:
+    """One tab, reused from page to page as a reader does (a new tab per page costs a
+    renderer process). Console errors, page errors and failed loads of the latest visit are
+    collected in ``errors``, every URL it requested in ``requests``."""
+
+    def __init__(self, browser):
+        self.page = browser.new_page()
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("requestfailed", lambda r: self.errors.append(f"{r.url}: {r.failure}"))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+
+    def open(self, url):
+        self.errors.clear()
+        self.requests.clear()
+        self.page.goto(url)
+        draws(self.page)
+        return self.page
+
+
 def visit(browser, url):
-    """Open ``url``; console errors, page errors and failed loads are collected as errors."""
-    page = browser.new_page()
-    errors, requests = [], []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("requestfailed", lambda r: errors.append(f"{r.url}: {r.failure}"))
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(url)
-    draws(page)
-    return page, errors, requests
+    """Open ``url`` in a new tab: the page, its errors and its requests."""
+    tab = Tab(browser)
+    return tab.open(url), tab.errors, tab.requests
 
 
 def draws(page):
@@ -105,17 +120,17 @@ def pages_of(out: Path, client: str) -> list[str]:
 @pytest.mark.parametrize("client", ["northwind", "brightline", "harbor"])
 def test_every_page_draws_its_charts_and_stays_local(browser, server, demo_run, client):
     _, out = demo_run
-    drawn = set()
+    drawn, tab = set(), Tab(browser)
     for name in pages_of(out, client):
-        page, errors, requests = visit(browser, f"{server}/{client}/2026-10/{name}")
-        assert errors == [], (name, errors)
-        assert all(r.startswith(server) for r in requests), (name, requests)
+        page = tab.open(f"{server}/{client}/2026-10/{name}")
+        assert tab.errors == [], (name, tab.errors)
+        assert all(r.startswith(server) for r in tab.requests), (name, tab.requests)
         drawn |= set(
             page.eval_on_selector_all(
                 "div.vega-chart", "els => els.map(e => e.getAttribute('data-spec').split('-')[1])"
             )
         )
-        page.close()
+    tab.page.close()
     assert len(drawn) >= 15, drawn
 
 

@@ -39,14 +39,21 @@ def built(out: Path, c: Client, report: Report | None = None) -> Path:
     return build_site(Report.load(results), c, Agency(name="Lighthouse"), out, results)
 
 
-def test_a_site_is_built_offline_with_commentary(out, tmp_path):
-    folder = tmp_path / "acme"
+@pytest.fixture(scope="module")
+def acme(out, tmp_path_factory) -> Path:
+    """A site with a logo, a brand colour and a commentary page, built once for the tests
+    that only read it."""
+    folder = tmp_path_factory.mktemp("content") / "acme"
     c = client(folder, branding={"logo": "logo.svg", "primary_color": "#123456"})
     (folder / "logo.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     (folder / "notes.md").write_text(
         '# Our notes\n\nROAS was {{ metric("roas") }}.\n\n{{ table("campaigns", 1) }}\n'
     )
-    site = built(out, c)
+    return built(out, c)
+
+
+def test_a_site_is_built_offline_with_commentary(out, acme):
+    site = acme
     assert site == out / "sites" / "acme" / "2026-10"
     index = (site / "index.html").read_text()
     assert (site / "assets" / "vega.js").stat().st_size > 500_000
@@ -63,8 +70,8 @@ def test_a_site_is_built_offline_with_commentary(out, tmp_path):
     assert not list(out.glob("sites/acme/.build-*"))
 
 
-def test_pages_carry_the_selector_for_file_urls(out, tmp_path):
-    site = built(out, client(tmp_path / "versioned"))
+def test_pages_carry_the_selector_for_file_urls(acme):
+    site = acme
     index = (site / "index.html").read_text()
     config, ours, bundle = (
         index.index('id="__config"'),

@@ -15,9 +15,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from generator import pipeline
 from generator.config import load_agency, load_clients, validate_content
@@ -32,7 +32,15 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
+#: No emoji codes: ``:x:`` in an error message stays ``:x:``. Text from configuration,
+#: platforms and exports is never parsed as markup either: it is printed as ``Text``.
+console = Console(emoji=False)
+
+#: Exit statuses of ``sync`` and ``demo`` (README, "Running it unattended"): 0 every account
+#: synced (or is stale by design: the platform asked to wait, the next run catches up);
+#: 1 nothing could be done (bad configuration, or every account failed); 3 some accounts
+#: failed while others synced. Typer uses 2 for a wrong command line.
+EXIT_OK, EXIT_ERROR, EXIT_PARTIAL = 0, 1, 3
 
 ContentOpt = Annotated[
     Path | None,
@@ -55,7 +63,7 @@ def _content(path: Path | None) -> Path:
 def _progress() -> Iterator[Progress]:
     with Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         console=console,
@@ -76,7 +84,7 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def _fail(exc: ReportError) -> None:
-    console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+    console.print(Text.assemble(("error:", "bold red"), f" {exc}"), highlight=False)
     raise typer.Exit(1)
 
 
@@ -116,8 +124,9 @@ def demo(
         f"(built in {time.monotonic() - started:.1f}s):"
     )
     for slug, site in result.sites.items():
-        console.print(f"  {slug:<12} {(site / 'index.html').resolve()}")
-    console.print(f"  lake         {result.lake.resolve()}")
+        _where(slug, site / "index.html")
+    _where("lake", result.lake)
+    _exit_for(result.sync)
 
 
 @app.command()
@@ -127,12 +136,11 @@ def validate(content: ContentOpt = None) -> None:
     problems = validate_content(folder)
     if not problems:
         clients = load_clients(folder)
-        console.print(
-            f"[green]ok[/]: agency.yml and {len(clients)} client(s) in {folder} are valid"
-        )
+        valid = f": agency.yml and {len(clients)} client(s) in {folder} are valid"
+        console.print(Text.assemble(("ok", "green"), valid), highlight=False)
         return
     for problem in problems:
-        console.print(f"[red]✗[/] {escape(str(problem))}", highlight=False)
+        console.print(Text.assemble(("✗ ", "red"), str(problem)), highlight=False)
     raise typer.Exit(1)
 
 
@@ -173,7 +181,8 @@ def sync(
     except ReportError as exc:
         _fail(exc)
     _print_sync(outcome)
-    console.print(f"lake: {(out / 'lake').resolve()}")
+    console.print(Text(f"lake: {(out / 'lake').resolve()}"), highlight=False)
+    _exit_for(outcome)
 
 
 @app.command()
@@ -203,7 +212,7 @@ def build(
         _fail(exc)
     console.print(f"[bold]Report sites for {chosen.label}[/]:")
     for (slug, _), site in sorted(built.items()):
-        console.print(f"  {slug:<12} {(site / 'index.html').resolve()}")
+        _where(slug, site / "index.html")
 
 
 def _period(period: str | None, start: str | None, end: str | None) -> Period:
@@ -242,25 +251,48 @@ def _wait_forever() -> None:
         time.sleep(3600)
 
 
+def _where(name: str, path: Path) -> None:
+    """One line of "what was made, and where": the path verbatim, whatever its characters."""
+    console.print(Text(f"  {name:<12} {path.resolve()}"), highlight=False, soft_wrap=True)
+
+
+_COLOURS = {"ok": "green", "stale": "yellow", "failed": "red", "skipped": "dim"}
+
+
 def _print_sync(outcome: list[pipeline.AccountSync]) -> None:
+    """The sync table, then every note and message. Everything in them comes from
+    configuration, platforms or exports, so it is printed as ``Text``: brackets, backslashes
+    and ``:emoji:`` codes show as they are."""
     table = Table(title="Sync", show_edge=False, header_style="bold")
     for column in ("client", "platform", "account", "status", "windows", "rows"):
         table.add_column(column, overflow="fold")
-    colours = {"ok": "green", "stale": "yellow", "failed": "red", "skipped": "dim"}
     for r in outcome:
-        status = f"[{colours[r.status]}]{r.status}[/]"
-        table.add_row(r.client, r.source, r.account_id, status, str(r.windows), f"{r.rows:,}")
+        status = Text(r.status, style=_COLOURS[r.status])
+        cells = (Text(r.client), Text(r.source), Text(r.account_id), status)
+        table.add_row(*cells, str(r.windows), f"{r.rows:,}")
     console.print(table)
     for r in outcome:
         for note in r.notes:
-            console.print(f"[dim]note[/] {r.client} {r.source}: {escape(note)}", highlight=False)
+            line = Text.assemble(("note", "dim"), f" {r.client} {r.source}: {note}")
+            console.print(line, highlight=False, soft_wrap=True)
         if r.message:
-            colour = colours[r.status]
-            console.print(
-                f"[{colour}]{r.status}[/] {r.client} {r.source} {r.account_id}: {r.message}",
-                highlight=False,
-                soft_wrap=True,
+            line = Text.assemble(
+                (r.status, _COLOURS[r.status]), f" {r.client} {r.source} {r.account_id}: "
             )
+            line.append(r.message)
+            console.print(line, highlight=False, soft_wrap=True)
+
+
+def _exit_for(outcome: list[pipeline.AccountSync]) -> None:
+    """End with ``EXIT_PARTIAL`` or ``EXIT_ERROR`` when accounts failed (see their meaning)."""
+    failed = sum(r.status == "failed" for r in outcome)
+    if not failed:
+        return
+    code = EXIT_ERROR if failed == len(outcome) else EXIT_PARTIAL
+    console.print(
+        Text(f"{failed} of {len(outcome)} accounts failed (exit status {code})", style="red")
+    )
+    raise typer.Exit(code)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
+import yaml
 from typer.testing import CliRunner
 
 from generator import cli
@@ -154,6 +155,28 @@ def test_build_periods_from_the_demo_lake(demo_copy):
     assert missing.exit_code == 1 and "no client 'nobody'" in missing.output
 
 
+def test_a_period_without_data_names_the_client_the_dates_and_what_to_run(demo_copy):
+    def build(period):
+        command = ["build", "--out", str(demo_copy), "--client", "harbor", "--period", period]
+        result = runner.invoke(app, [*command, "--content", str(REPO / "content")])
+        return result.exit_code, " ".join(result.output.split())
+
+    code, before = build("2025-01")
+    assert (
+        code == 1
+        and "harbor has no ad performance for 2025-01 (2025-01-01 to 2025-01-31)" in before
+    )
+    assert re.search(r"holds 2026-0\d-01 to 2026-11-\d\d for it", before), before
+    assert (
+        "raise history_months in agency.yml and run `campaign-report sync --client harbor --full`"
+        in before
+    )
+    code, after = build("2027-03")
+    assert code == 1 and "run `campaign-report sync --client harbor` to fetch newer days" in after
+    assert not (demo_copy / "sites" / "harbor" / "2025-01").exists()
+    assert not (demo_copy / "results" / "harbor" / "2027-03").exists()
+
+
 def test_a_daily_sync_from_a_relative_out_logs_no_secret(demo_copy, monkeypatch):
     """The next morning's verbose sync of every client on top of the demo's lake."""
     monkeypatch.chdir(demo_copy.parent)  # --out out: relative, as a user types it
@@ -185,8 +208,37 @@ def test_sync_without_credentials_reports_them(tmp_path, content, monkeypatch):
     result = runner.invoke(
         app, ["sync", "--client", "harbor", "--out", str(tmp_path), "--content", str(content)]
     )
-    assert result.exit_code == 0
+    assert result.exit_code == cli.EXIT_ERROR == 1  # every account failed: cron must notice
     assert "failed" in result.output and "is not set" in result.output
+    assert "6 of 6 accounts failed (exit status 1)" in result.output
+
+
+def test_a_partial_sync_exits_3_and_prints_markup_like_text_verbatim(tmp_path):
+    """One export reads, the other has a cell that looks like Rich markup and an emoji code:
+    the message prints as it is, and the run ends with the partial status."""
+    content = tmp_path / "content"
+    (content / "acme").mkdir(parents=True)
+    shutil.copyfile(REPO / "content" / "agency.yml", content / "agency.yml")
+    shutil.copyfile(REPO / "content" / "fx_rates.csv", content / "fx_rates.csv")
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text("Day,Campaign,Spend\n2026-11-02,Radio,12.50\n")
+    bad.write_text("Day,Campaign,Spend\n2026-11-02,Radio,[/oops] :x: [bold]\\\n")
+    accounts = [
+        {"platform": "file", "account_id": account_id, "file": {
+            "path": str(path), "channel": "offline", "columns": {
+                "date": "Day", "campaign_name": "Campaign", "spend": "Spend"}}}
+        for account_id, path in (("good", good), ("[file/2]", bad))
+    ]  # fmt: skip
+    client = {"slug": "acme", "name": "Acme", "industry": "retail", "currency": "USD",
+              "timezone": "UTC", "accounts": accounts}  # fmt: skip
+    (content / "acme" / "client.yml").write_text(yaml.safe_dump(client, allow_unicode=True))
+    command = ["sync", "--out", str(tmp_path / "out"), "--content", str(content)]
+    result = runner.invoke(app, [*command, "--today", "2026-11-03"])
+    output = result.output.replace("\n", "")
+    assert result.exit_code == cli.EXIT_PARTIAL == 3, result.output
+    assert "'[/oops] :x: [bold]\\\\'" in output  # repr of the cell: brackets, code, backslash
+    assert "failed acme file [file/2]:" in output and "[file/2]" in output
+    assert "1 of 2 accounts failed (exit status 3)" in output
 
 
 def test_a_broken_config_is_an_error_not_a_traceback(tmp_path, content):

@@ -11,7 +11,7 @@ from generator.analytics import report, value_rules
 from generator.analytics.currency import RateTable, to_currency
 from generator.charts import PLATFORM_LABELS, platform_label
 from generator.config import Agency, Client
-from generator.errors import ReportError
+from generator.errors import BuildError, ReportError
 from generator.lake import AccountState, Lake
 from generator.periods import Period
 from generator.schema import UNKNOWN_ID
@@ -31,12 +31,14 @@ def analyze(
 ) -> Report:
     """Compute one client's report for ``period`` from the lake (in its reporting currency)."""
     inputs = _inputs(lake, client, period, rates)
+    current = inputs.performance[inputs.performance["date"] >= period.start]
+    if current.empty:
+        raise BuildError(_no_data(lake, client, period))
     summary, frames = report.assemble(inputs, client, period)
     states = lake.state.all(client.slug)
     frames["freshness"] = pd.DataFrame(
         [_coverage(s) for s in states], columns=["account", "first", "last", "status"]
     )
-    current = inputs.performance[inputs.performance["date"] >= period.start]
     summary.update(
         {
             "client": {"slug": client.slug, "name": client.name, "industry": client.industry},
@@ -82,6 +84,31 @@ def _inputs(lake: Lake, client: Client, period: Period, rates: RateTable) -> rep
         touchpoints=lake.read("touchpoints", client=slug, period=lookback).to_pandas(),
         site_conversions=site,
         funnel=lake.read("site_funnel", client=slug, period=period).to_pandas(),
+    )
+
+
+def _no_data(lake: Lake, client: Client, period: Period) -> str:
+    """Which client and period have nothing to report, what the lake does hold, and what to
+    run."""
+    span = lake.query(
+        "SELECT min(date) AS first, max(date) AS last FROM ad_performance WHERE client = ?",
+        [client.slug],
+    ).to_pylist()[0]
+    sync = f"campaign-report sync --client {client.slug}"
+    where = f"the lake at {lake.root}"
+    if span["first"] is None:
+        return f"{client.slug} has no ad performance in {where} yet: run `{sync}` first"
+    held = f"{where} holds {span['first']} to {span['last']} for it"
+    if period.start > span["last"]:
+        hint = f"run `{sync}` to fetch newer days, or build a period inside those dates"
+    else:
+        hint = (
+            f"build a period inside those dates, or raise history_months in agency.yml and "
+            f"run `{sync} --full`"
+        )
+    return (
+        f"{client.slug} has no ad performance for {period.label} "
+        f"({period.start} to {period.end}): {held}; {hint}"
     )
 
 
@@ -176,8 +203,6 @@ def _warnings(
             out.append(f"{name} has data only through {state.synced_through}.")
         if state is not None and state.unresolved:
             out.extend(_unresolved(name, state, current))
-    if current.empty:
-        out.append("No performance data was found for this period.")
     return out
 
 

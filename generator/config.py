@@ -3,7 +3,10 @@
 Both files are validated by pydantic models. A broken file raises ``ConfigError`` naming the
 file, the line, the field path and the bad value, so Diego can fix it without reading code.
 Credentials are never written in these files: they are ``${ENV_VAR}`` references resolved at
-sync time by ``resolve_credentials``; a literal secret is rejected at load time.
+sync time by ``resolve_credentials``; a literal secret is rejected at load time, in
+``credentials:`` and ``options:`` alike, by its name or because it looks random (the rule is
+in ``generator.secretlike``). The YAML itself is read by ``generator.yamlsafe``, which refuses
+duplicate keys, recursive or exploding aliases, deep nesting and over-long numbers.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -27,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from generator import formula
+from generator import formula, secretlike, yamlsafe
 from generator.errors import ConfigError
 from generator.metrics import COMPONENTS, KPIS
 from generator.schema import ACTION_TYPES, SOURCES
@@ -51,7 +53,6 @@ __all__ = [
 ]
 
 _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
-_SECRET_WORDS = ("token", "secret", "password", "key")
 _SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
 Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
@@ -155,15 +156,16 @@ class AccountConfig(_Model):
     def _id_as_text(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
-    @field_validator("credentials")
+    @field_validator("credentials", "options")
     @classmethod
-    def _secrets_are_references(cls, value: dict[str, str]) -> dict[str, str]:
-        for key, text in value.items():
-            if any(w in key.lower() for w in _SECRET_WORDS) and not _ENV_REF.match(text):
-                raise ValueError(
-                    f"credential {key!r} must be an environment reference like "
-                    f"${{{key.upper()}}}, never the secret itself"
-                )
+    def _secrets_are_references(cls, value: dict, info: ValidationInfo) -> dict:
+        kind = "credential" if info.field_name == "credentials" else "option"
+        for path, why in secretlike.literal_secrets(value, credentials=kind == "credential"):
+            name = re.sub(r"[^A-Z0-9]+", "_", path.upper()).strip("_")
+            raise ValueError(
+                f"{kind} {path!r} {why}, so it must be an environment reference like "
+                f"${{{name}}}, never the secret itself"
+            )
         return value
 
 
@@ -410,48 +412,11 @@ def _check_zone(value: str) -> str:
 
 
 def _load(path: Path, model: type[_Model], **extra: Any):
-    data, lines = _read_yaml(path)
+    data, lines = yamlsafe.read_mapping(path)
     try:
         return model.model_validate({**data, **extra})
     except ValidationError as exc:
         raise _config_error(path, exc, lines) from None
-
-
-def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple, int]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("file not found", file=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the file: {exc}", file=str(path)) from None
-    try:
-        data = yaml.safe_load(text)
-        lines = _key_lines(yaml.compose(text))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{where}not valid YAML ({problem})", file=str(path)) from None
-    if data is None:
-        raise ConfigError("the file is empty", file=str(path))
-    if not isinstance(data, dict):
-        raise ConfigError("the top level must be a mapping of keys to values", file=str(path))
-    return data, lines
-
-
-def _key_lines(node: yaml.Node | None, path: tuple = ()) -> dict[tuple, int]:
-    """Map each field path to the 1-based line where it is written."""
-    lines: dict[tuple, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            here = (*path, key.value)
-            lines[here] = key.start_mark.line + 1
-            lines.update(_key_lines(value, here))
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            lines[(*path, index)] = item.start_mark.line + 1
-            lines.update(_key_lines(item, (*path, index)))
-    return lines
 
 
 def _config_error(path: Path, exc: ValidationError, lines: dict[tuple, int]) -> ConfigError:
@@ -459,7 +424,7 @@ def _config_error(path: Path, exc: ValidationError, lines: dict[tuple, int]) -> 
     for error in exc.errors():
         loc = tuple(error["loc"])
         field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
-        secret = "credentials" in loc
+        secret = "credentials" in loc or "options" in loc
         value = "***" if secret else _show(error.get("input"))
         line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
         at = f"line {line}: " if line else ""

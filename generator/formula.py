@@ -4,6 +4,10 @@ Formulas come from client.yml, so they are untrusted text: they are parsed with 
 only numbers, named components, ``+ - * /``, unary minus and parentheses are accepted. Nothing
 is ever passed to ``eval``. Division by zero yields null (``nan`` in the float result), in line
 with the rule that a ratio with a zero denominator is null.
+
+A formula is at most ``MAX_LENGTH`` characters with operations nested at most ``MAX_DEPTH``
+deep (``a + b + c`` is two deep), so neither parsing nor evaluating it can exhaust Python's
+stack: a custom KPI needs a few dozen characters.
 """
 
 from __future__ import annotations
@@ -14,7 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Formula", "FormulaError", "parse"]
+__all__ = ["MAX_DEPTH", "MAX_LENGTH", "Formula", "FormulaError", "parse"]
+
+#: characters in a formula
+MAX_LENGTH = 500
+#: operations nested in a formula (a sum of 51 terms is 50 deep; brackets alone add nothing)
+MAX_DEPTH = 50
 
 _OPERATORS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply}
 
@@ -51,10 +60,20 @@ def parse(text: str, allowed: Iterable[str] | None = None) -> Formula:
     """
     if not isinstance(text, str) or not text.strip():
         raise FormulaError(f"formula {text!r} is empty")
+    if len(text) > MAX_LENGTH:
+        raise FormulaError(
+            f"formula {text[:30] + '...'!r} is {len(text):,} characters long; "
+            f"a formula may have at most {MAX_LENGTH}"
+        )
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
         raise FormulaError(f"formula {text!r} is not valid arithmetic: {exc.msg}") from None
+    if _depth(tree) > MAX_DEPTH:
+        raise FormulaError(
+            f"formula {text!r} nests operations more than {MAX_DEPTH} deep; split it into "
+            "simpler KPIs"
+        )
     names = frozenset(_check(tree, text))
     if allowed is not None:
         unknown = sorted(names - set(allowed))
@@ -64,6 +83,18 @@ def parse(text: str, allowed: Iterable[str] | None = None) -> Formula:
                 f"formula {text!r} uses unknown name {unknown[0]!r}; known names: {known}"
             )
     return Formula(text=text, names=names, _tree=tree)
+
+
+def _depth(tree: ast.AST) -> int:
+    """How deeply operations nest, counted without recursion."""
+    deepest, todo = 0, [(tree, 0)]
+    while todo:
+        node, depth = todo.pop()
+        if isinstance(node, ast.BinOp | ast.UnaryOp):
+            depth += 1
+        deepest = max(deepest, depth)
+        todo.extend((child, depth) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def _check(node: ast.AST, text: str) -> list[str]:

@@ -35,3 +35,28 @@ def test_evaluate_needs_every_name():
         formula.parse("spend / clicks").evaluate({"clicks": 1})
     with pytest.raises(formula.FormulaError, match="is empty"):
         formula.parse(None)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            " + ".join(["spend"] * 1000),
+            "formula 'spend + spend + spend + spend ...' is 7,997 characters long; "
+            "a formula may have at most 500",
+        ),
+        ("-" * 60 + "spend", "nests operations more than 50 deep; split it into simpler KPIs"),
+        ("+".join(["spend"] * 52), "nests operations more than 50 deep"),
+    ],
+)
+def test_a_formula_too_long_or_too_deep_is_refused_not_a_crash(text, message):
+    with pytest.raises(formula.FormulaError) as err:
+        formula.parse(text, allowed=["spend"])
+    assert message in str(err.value)
+
+
+def test_a_formula_at_the_limits_still_parses_and_evaluates():
+    deepest = formula.parse("+".join(["spend"] * (formula.MAX_DEPTH + 1)))
+    assert deepest.evaluate({"spend": 2.0}) == 2.0 * (formula.MAX_DEPTH + 1)
+    longest = "spend / 2" + " " * (formula.MAX_LENGTH - 9)
+    assert formula.parse(longest).evaluate({"spend": 2.0}) == 1.0

@@ -1,18 +1,26 @@
 """Build one client's report site for one period with MkDocs Material.
 
-The build happens in a scratch folder next to the output: pages rendered, the agency's
-commentary copied, assets and the Vega bundle written, a ``mkdocs.yml`` that INHERITs the
-base configuration and applies the client's branding, then ``mkdocs build``. Only a complete
-site replaces the previous one at ``<out>/sites/<client>/<period>/``; a failed build leaves
-the old site in place.
+The build happens in a scratch folder, ``<out>/.scratch/``, outside the published sites:
+pages rendered, the agency's commentary copied, assets and the Vega bundle written, a
+``mkdocs.yml`` that INHERITs the base configuration and applies the client's branding, then
+``mkdocs build``. Only a complete site replaces the previous one at
+``<out>/sites/<client>/<period>/``; a failed build leaves the old site in place.
+
+A build holds a lock on its scratch folder while it runs; a folder nobody holds belongs to a
+build that was killed and is removed by the next build (of any client: builds of other
+clients running at the same time hold theirs).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import shutil
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
@@ -22,6 +30,8 @@ from generator.config import Agency, Client
 from generator.creatives import THUMBNAIL, AssetStore
 from generator.errors import BuildError
 from generator.site import archive, vega
+from generator.site.plugin import NAME as PLUGIN
+from generator.site.plugin import ReportPlugin
 from generator.site.render import render_pages
 from generator.site.report import Report
 from generator.site.resources import base_config, templates_dir
@@ -54,8 +64,8 @@ def build_site(
     period = report.summary["period"]["label"]
     final = out / "sites" / client.slug / period
     final.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".build-{client.slug}-{period}-", dir=final.parent))
-    try:
+    _sweep_published(final.parent)
+    with _scratch(out / ".scratch", f"build-{client.slug}-{period}-") as work:
         docs = work / "docs"
         theme = charts.register(
             f"client-{client.slug}", client.branding.primary_color, client.branding.accent_color
@@ -71,11 +81,58 @@ def build_site(
         nav = [*pages[:-1], *_commentary(docs, client), pages[-1]]
         config = _write_config(work, client, agency, report, results, theme, logo, nav)
         _mkdocs_build(config, f"{client.slug} {period}", client.folder)
-        _publish(work / "site", final)
+        _publish(work / "site", final, work / "previous")
         archive.update(final.parent)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     return final
+
+
+@contextlib.contextmanager
+def _scratch(root: Path, prefix: str) -> Iterator[Path]:
+    """A new folder under ``root``, locked while the build runs, removed after it.
+
+    The folder is made and locked under a name the sweep ignores, then renamed: a build
+    starting at the same moment never sees it unlocked.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    _sweep(root)
+    claim = Path(tempfile.mkdtemp(prefix=".claim-", dir=root))
+    handle = os.open(claim, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        work = root / (prefix + claim.name.removeprefix(".claim-"))
+        claim.rename(work)
+        try:
+            yield work
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    finally:
+        os.close(handle)  # releases the lock, as a killed build's exit does
+
+
+def _sweep(root: Path) -> None:
+    """Remove the scratch folders of builds that are gone (nobody holds their lock).
+
+    A ``.claim-*`` folder is renamed a moment after it is made; one an hour old belongs to a
+    build killed in that moment (it is empty).
+    """
+    for folder in root.iterdir():
+        if folder.name.startswith(".claim-") and _age(folder) > 3600:
+            shutil.rmtree(folder, ignore_errors=True)
+        if folder.name.startswith(".") or not folder.is_dir():
+            continue
+        try:
+            handle = os.open(folder, os.O_RDONLY)
+        except OSError:
+            continue  # removed meanwhile
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a running build's
+        else:
+            log.info("removing %s, left by a build that did not finish", folder)
+            shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            os.close(handle)
 
 
 def _assets(docs: Path, client: Client, cache: Path) -> str | None:
@@ -116,23 +173,40 @@ def _creative_images(docs: Path, report: Report, store: AssetStore | None) -> No
             shutil.copyfile(source, target / f"{sha}.webp")
 
 
+def _age(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _sweep_published(client_root: Path) -> None:
+    """What earlier versions left among a client's published sites when a build was killed:
+    ``.build-*`` scratch folders go; a ``.old-<period>`` is the last site of a period whose
+    new site never arrived, and is put back if the period has none."""
+    for folder in client_root.glob(".build-*"):
+        shutil.rmtree(folder, ignore_errors=True)
+    for folder in client_root.glob(".old-*"):
+        site = folder.with_name(folder.name.removeprefix(".old-"))
+        if site.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            folder.rename(site)
+
+
 def _commentary(docs: Path, client: Client) -> list[dict[str, str]]:
-    """Copy the agency's pages for this client; return their nav entries."""
+    """Copy the agency's pages for this client; return their nav entries.
+
+    The entries carry no title: the plugin takes it from the rendered page (its front
+    matter's title or first heading, macros rendered and escaped, see ``site.plugin``).
+    """
     nav = []
     for page in client.commentary:
         target = docs / "commentary" / page.name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(page, target)
-        title = _title(page)
-        nav.append({title: f"commentary/{page.name}"})
+        nav.append(f"commentary/{page.name}")
     return nav
-
-
-def _title(page: Path) -> str:
-    for line in page.read_text(encoding="utf-8").splitlines():
-        if line.startswith("# "):
-            return line[2:].strip()
-    return page.stem.replace("-", " ").replace("_", " ").capitalize()
 
 
 def _write_config(work, client, agency, report, results, theme, logo, nav) -> Path:
@@ -174,7 +248,9 @@ def _mkdocs_build(config_file: Path, label: str, commentary: Path) -> None:
         logger.setLevel(logging.WARNING)
         logger.addHandler(problems)
     try:
-        build(load_config(str(config_file)))
+        config = load_config(str(config_file))
+        config.plugins[PLUGIN] = ReportPlugin()
+        build(config)
     except (MkDocsException, OSError, ValueError, SystemExit) as exc:
         detail = "; ".join(problems.messages[-3:]) or str(exc)
         detail = detail.replace("commentary/", f"{commentary}/")
@@ -196,10 +272,12 @@ class _Collect(logging.Handler):
         self.messages.append(text[:400])
 
 
-def _publish(built: Path, final: Path) -> None:
-    """Swap the new site in; the previous one stays until the new one is complete."""
-    trash = final.with_name(f".old-{final.name}")
-    shutil.rmtree(trash, ignore_errors=True)
+def _publish(built: Path, final: Path, trash: Path) -> None:
+    """Swap the new site in; the previous one stays until the new one is complete.
+
+    ``trash`` (in the build's scratch folder, on the same file system) receives the previous
+    site, so nothing but complete sites ever stands among the published ones.
+    """
     if final.exists():
         final.rename(trash)
     built.rename(final)

@@ -142,9 +142,10 @@ def _campaign_pages(env, report: Report, docs: Path, theme: str) -> list[dict]:
 
 
 def _short(name: str, size: int = 48) -> str:
-    """A nav title: characters that mean something to HTML removed (MkDocs puts nav titles
-    into pages unescaped, and un-escapes them again for ``<title>``), cut short (a
-    300-character name would swamp the menu). The page's own heading keeps the full name."""
+    """A nav title: characters that mean something to HTML or Jinja removed (the site's
+    plugin escapes every title as well: this keeps a platform's markup out of the menu),
+    cut short (a 300-character name would swamp the menu). The page's own heading keeps the
+    full name."""
     name = " ".join(_UNSAFE.sub("", str(name)).split())
     return name if len(name) <= size else name[: size - 1] + "…"
 

@@ -210,3 +210,45 @@ def test_the_version_selector_lists_the_months(browser, server):
     assert not any(r.endswith("/versions.js") for r in requests)
     assert errors == []
     page.close()
+
+
+@pytest.mark.parametrize("name", ["index.html", "commentary/notes.html", "commentary/plan.html"])
+def test_hostile_configuration_runs_nothing_and_shows_as_text(browser, hostile_site, name):
+    from .conftest import AGENCY, CLIENT, FRONT_TITLE, TITLE_SHOWN
+
+    tab = Tab(browser)
+    dialogs = []
+    tab.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page = tab.open((hostile_site.site / name).resolve().as_uri())
+    page.wait_for_load_state("load")
+    site_name = f"{CLIENT} · October 2026"
+    assert page.evaluate("window.__xss") is None and dialogs == []
+    assert page.locator("[onerror], [onclick], [onmouseover]").count() == 0
+    assert page.title().endswith(site_name)
+    assert page.locator(".md-header__topic .md-ellipsis").first.inner_text().strip() == site_name
+    assert page.locator(".md-copyright__highlight").inner_text().strip() == f"Prepared by {AGENCY}"
+    nav = page.locator("nav.md-nav--primary").first.text_content()
+    assert TITLE_SHOWN in nav and FRONT_TITLE in nav
+    if name == "commentary/notes.html":
+        assert page.locator("article h1").first.inner_text().strip().rstrip("¶") == TITLE_SHOWN
+        assert f"Written for {CLIENT} by {AGENCY}." in page.locator("article").inner_text()
+        assert page.locator("article div.vega-chart svg").count() == 1
+        assert page.locator("article table.report").count() == 1
+    # the body's <img src=x onerror=...> stays an image, without its handler; it fails to load
+    missing = "net::ERR_FILE_NOT_FOUND"
+    image = {f"{page.url.rsplit('/', 1)[0]}/x: {missing}", f"Failed to load resource: {missing}"}
+    assert set(tab.errors) <= (image if name == "commentary/notes.html" else set())
+    page.close()
+
+
+def test_hostile_titles_show_as_text_in_search_results(browser, hostile_site):
+    from .conftest import TITLE_SHOWN
+
+    page, errors, _ = visit(browser, (hostile_site.site / "index.html").resolve().as_uri())
+    page.locator("input.md-search__input").press_sequentially("Notes", delay=20)
+    results = page.locator(".md-search-result__item")
+    results.first.wait_for(timeout=10_000)
+    assert TITLE_SHOWN in page.locator(".md-search-result").inner_text()
+    assert page.locator(".md-search-result img, .md-search-result script").count() == 0
+    assert page.evaluate("window.__xss") is None and errors == []
+    page.close()

@@ -1,4 +1,9 @@
+import os
 import re
+import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -67,7 +72,7 @@ def test_a_site_is_built_offline_with_commentary(out, acme):
         assert not re.search(r"(src|href)=\"https?://", html), page
         assert "fonts.googleapis" not in html and "unpkg.com" not in html
         assert "<script>alert" not in html
-    assert not list(out.glob("sites/acme/.build-*"))
+    assert hidden(out / "sites") == [] and list((out / ".scratch").iterdir()) == []
 
 
 def test_pages_carry_the_selector_for_file_urls(acme):
@@ -107,7 +112,7 @@ def test_a_broken_commentary_page_fails_and_keeps_the_old_site(out, tmp_path):
         built(out, c)
     assert f"{folder}/notes.md" in str(err.value) and "metric('nope')" in str(err.value)
     assert marker.read_text() == before
-    assert not list(out.glob("sites/broken/.build-*"))
+    assert hidden(out / "sites") == [] and list((out / ".scratch").iterdir()) == []
 
 
 def test_a_report_without_an_analysis(tmp_path):
@@ -118,11 +123,83 @@ def test_a_report_without_an_analysis(tmp_path):
 
 
 def test_publish_swaps_folders(tmp_path):
-    final, new = tmp_path / "final", tmp_path / "new"
+    final, new, trash = tmp_path / "final", tmp_path / "new", tmp_path / "scratch" / "previous"
     final.mkdir()
     (final / "old.txt").write_text("old")
     new.mkdir()
     (new / "new.txt").write_text("new")
-    build_module._publish(new, final)
+    trash.parent.mkdir()
+    build_module._publish(new, final, trash)
     assert [p.name for p in final.iterdir()] == ["new.txt"]
-    assert not (tmp_path / ".old-final").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["final", "scratch"]
+    assert not trash.exists()
+
+
+def hidden(sites: Path) -> list[str]:
+    """Anything among the published sites that is not a site or the archive's index."""
+    return sorted(str(p.relative_to(sites)) for p in sites.rglob(".*"))
+
+
+KILLED = """
+import os, signal, sys
+from pathlib import Path
+from generator.site.build import _scratch
+with _scratch(Path(sys.argv[1]), "build-gone-2026-10-") as work:
+    (work / "docs").mkdir()
+    (work / "docs" / "index.md").write_text("half done")
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_scratch_stays_outside_the_sites_and_a_killed_builds_is_swept(out, tmp_path, monkeypatch):
+    scratch = out / ".scratch"
+    killed = subprocess.run([sys.executable, "-c", KILLED, str(scratch)], check=False)
+    assert killed.returncode == -signal.SIGKILL
+    left = [p for p in scratch.iterdir() if p.name.startswith("build-gone-")]
+    assert len(left) == 1 and (left[0] / "docs" / "index.md").exists()
+    # a build running at the same time (another client's) holds its folder: it stays
+    running = scratch / "build-other-2026-10-abc"
+    running.mkdir()
+    lock = os.open(running, os.O_RDONLY)
+    build_module.fcntl.flock(lock, build_module.fcntl.LOCK_EX)
+    # killed between making its folder and naming it: swept once surely stale
+    stale, fresh = scratch / ".claim-stale", scratch / ".claim-fresh"
+    stale.mkdir()
+    fresh.mkdir()
+    os.utime(stale, (0, 0))
+    seen = []
+
+    def mkdocs_build(config, label, commentary):
+        seen.append((hidden(out / "sites"), sorted(p.name for p in scratch.iterdir())))
+        (config.parent / "site").mkdir()
+        (config.parent / "site" / "index.html").write_text("<p>ok</p>")
+
+    monkeypatch.setattr(build_module, "_mkdocs_build", mkdocs_build)
+    try:
+        site = built(out, client(tmp_path / "swept"))
+        [(published, working)] = seen
+        assert published == []  # nothing of the build among the published sites meanwhile
+        assert ".claim-fresh" in working and ".claim-stale" not in working
+        assert "build-other-2026-10-abc" in working
+        assert any(name.startswith("build-swept-2026-10-") for name in working)
+        assert not left[0].exists()  # the killed build's folder went with the next build
+        assert sorted(p.name for p in scratch.iterdir()) == [
+            ".claim-fresh",
+            "build-other-2026-10-abc",
+        ]
+        assert (site / "index.html").read_text() == "<p>ok</p>" and hidden(out / "sites") == []
+    finally:
+        os.close(lock)
+        shutil.rmtree(running)
+        fresh.rmdir()
+
+
+def test_what_older_builds_left_among_the_sites_is_cleared(out, tmp_path):
+    c = client(tmp_path / "legacy")
+    sites = out / "sites" / "legacy"
+    (sites / ".build-legacy-2026-10-x1y2" / "docs").mkdir(parents=True)
+    (sites / ".old-2026-09").mkdir()  # killed between its two renames: 2026-09 is missing
+    (sites / ".old-2026-09" / "index.html").write_text("september")
+    built(out, c)
+    assert hidden(sites) == []
+    assert (sites / "2026-09" / "index.html").read_text() == "september"

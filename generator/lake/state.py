@@ -9,7 +9,10 @@ the report's data warnings). It never holds a credential.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -93,10 +96,17 @@ class AccountState:
 
 
 class StateStore:
-    """JSON files under ``root``, one per account, each written atomically."""
+    """JSON files under ``root``, one per account, each written atomically.
 
-    def __init__(self, root: Path) -> None:
+    ``lock(client)``, if given, is held while a client's file is written, so that whoever
+    holds it may sweep the client's abandoned temporary files (see ``files``).
+    """
+
+    def __init__(
+        self, root: Path, lock: Callable[[str], AbstractContextManager[object]] | None = None
+    ) -> None:
         self.root = Path(root)
+        self._lock = lock or (lambda client: contextlib.nullcontext())
 
     def get(self, client: str, source: str, account_id: str) -> AccountState:
         path = self._path(client, source, account_id)
@@ -106,7 +116,9 @@ class StateStore:
 
     def put(self, state: AccountState) -> None:
         body = json.dumps(_encode(state), indent=2, sort_keys=True)
-        atomic_write_bytes(self._path(state.client, state.source, state.account_id), body.encode())
+        with self._lock(state.client):
+            path = self._path(state.client, state.source, state.account_id)
+            atomic_write_bytes(path, body.encode())
 
     def all(self, client: str) -> list[AccountState]:
         folder = self.root / client

@@ -11,12 +11,20 @@ One file holds one connector account's rows for one month, so writing a date ran
 exactly those days for that client, source and account and touches nothing else. Writes are
 atomic and idempotent (see ``files``); readers see whole files only. ``query`` runs DuckDB SQL
 over views named after the datasets, with ``client`` and ``month`` columns from the partitions.
+
+``_locks/<slug>.lock`` guards the client's directories: ``<dataset>/client=<slug>``,
+``_state/<slug>`` and ``_journal/<slug>``. Every write to them (data, state, journal) holds it
+from creating its temporary file to renaming it, and a writer first finishes any commit a
+crashed run left in the client's journal. Opening a lake recovers (finishes the journals,
+then deletes leftover temporary files) only the clients whose lock is free at that moment, and
+only their directories: a live writer's files are never touched, and a reader never waits.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -27,7 +35,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from generator.errors import LakeError, ReportError
-from generator.lake.files import Commit, account_file, locked, recover
+from generator.lake.files import Commit, account_file, locked, recover, roll_forward
 from generator.lake.state import StateStore
 from generator.periods import Period
 from generator.schema import TABLES, validate
@@ -59,15 +67,20 @@ class WriteResult:
 class Lake:
     """A Parquet lake rooted at ``root`` (created on first write).
 
-    Opening a lake finishes any commit a crashed run left half-applied.
+    Opening a lake finishes any commit a crashed run left half-applied and deletes abandoned
+    temporary files, for each client no one is writing (see the module docstring).
+
+    Raises:
+        LakeError: a crashed commit cannot be finished (the message says what to do).
     """
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
-        self.state = StateStore(self.root / "_state")
+        self.state = StateStore(self.root / "_state", lock=self._lock)
         for client in self.clients():
-            with self._lock(client):
-                recover(self._journal(client), self.root)
+            with self._lock(client, wait=False) as free:
+                if free:  # else a live writer holds it, and finishes the journal itself
+                    self._recover(client)
 
     # -- writing --------------------------------------------------------------------------
 
@@ -94,7 +107,7 @@ class Lake:
         _check_slug(client)
         days = _days(table, day_column)
         self._check_rows(table, days, source, account_id, period, dataset)
-        with self._lock(client):
+        with self._writing(client):
             commit = Commit(self._journal(client))
             try:
                 for month in period.months():
@@ -126,7 +139,7 @@ class Lake:
         final = (
             self.root / dataset / f"client={client}" / account_file(source, account_id, ".parquet")
         )
-        with self._lock(client):
+        with self._writing(client):
             old = pq.read_table(final, schema=TABLES[dataset]) if final.exists() else None
             if old is not None:
                 seen = old.select(keys).append_column("_old", pa.repeat(True, old.num_rows))
@@ -249,8 +262,30 @@ class Lake:
                         f"{dataset}: a row of {column} {got!r} was written as {expected!r}"
                     )
 
-    def _lock(self, client: str):
-        return locked(self.root / "_locks" / f"{client}.lock")
+    def _lock(self, client: str, *, wait: bool = True):
+        return locked(self.root / "_locks" / f"{client}.lock", wait=wait)
+
+    @contextlib.contextmanager
+    def _writing(self, client: str) -> Iterator[None]:
+        """The client's lock, with any commit a crashed writer left finished first.
+
+        A pending commit must land before a write reads the files it replaces, or rolling
+        it forward later would put older data over the newer write.
+        """
+        with self._lock(client):
+            try:
+                roll_forward(self._journal(client))
+            except OSError as exc:
+                raise LakeError(f"finishing a commit of {client}: {exc}") from exc
+            yield
+
+    def _recover(self, client: str) -> None:
+        """Finish the client's journals and sweep its directories; hold its lock."""
+        folders = [*self.root.glob(f"*/client={client}"), self.root / "_state" / client]
+        try:
+            recover(self._journal(client), folders)
+        except OSError as exc:
+            raise LakeError(f"recovering the lake of {client}: {exc}") from exc
 
     def _journal(self, client: str) -> Path:
         return self.root / "_journal" / client

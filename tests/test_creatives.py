@@ -1,12 +1,16 @@
+import asyncio
 import functools
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
 from PIL import Image
 
-from generator import schema
+from generator import pipeline, schema
+from generator.config import load_clients
+from generator.connectors import RetryPolicy, connector_class, get_connector
+from generator.connectors.normalize import asset_key
 from generator.creatives import (
     THUMBNAIL,
     AssetStore,
@@ -16,6 +20,9 @@ from generator.creatives import (
     retrieve_assets,
     thumbnail,
 )
+from generator.lake import Lake
+from generator.sandbox import DEMO_CREDENTIALS, DEMO_ENVIRONMENT, PLATFORMS, create_app
+from generator.sandbox.catalog import CLIENTS
 
 
 def png(width=120, height=60, mode="RGB") -> bytes:
@@ -144,3 +151,98 @@ def test_store_paths_come_from_hashes_only(tmp_path):
         store.path("a" * 64, "/../x")
     sha = store.put(b"abc", ".png")
     assert store.put(b"abc", ".png") == sha and store.has(sha, ".png")
+
+
+# -- versions (issue 13): the content and copy of a creative, never where its image is served
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("https://cdn.test/img/a.png", "/img/a.png"),
+        ("http://127.0.0.1:41913/cdn/a.png", "/cdn/a.png"),
+        ("https://scontent.xx.fbcdn.net/v/a.jpg?stp=dst&oh=00_sig&oe=6790", "/v/a.jpg"),
+        ("HTTPS://CDN.test/a.png#frag", "/a.png"),
+        ("urn:li:image:C4D10AQF", "urn:li:image:C4D10AQF"),  # an id, not a URL: kept
+        ("http://[::1/broken", "http://[::1/broken"),
+        (None, None),
+        ("", ""),
+    ],
+)
+def test_an_asset_counts_by_its_path_not_its_host_port_or_query(url, key):
+    assert asset_key(url) == key
+
+
+SANDBOX_NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
+WITH_CREATIVES = [p for p in PLATFORMS if connector_class(p).has_creatives]
+
+
+async def versions_from(app, platform: str, root: str) -> dict[tuple[str, str], tuple]:
+    """(account, creative) -> (version, asset_url) of every account of ``platform``, fetched
+    from the sandbox as if it listened at ``root``."""
+    accounts = [a.account_id for c in CLIENTS for a in c.accounts if a.source == platform]
+    connector = get_connector(
+        platform,
+        DEMO_CREDENTIALS[platform],
+        base_url=f"{root}/{platform}",
+        transport=httpx.ASGITransport(app),
+    )
+    found = {}
+    async with connector:
+        for account in accounts:
+            for row in (await connector.fetch_creatives(account)).to_pylist():
+                found[account, row["creative_id"]] = (row["version"], row["asset_url"])
+    return found
+
+
+@pytest.mark.parametrize("platform", WITH_CREATIVES)
+async def test_a_sandbox_on_another_port_gives_every_creative_its_version_again(world, platform):
+    """The sandbox's images are served from its own host and port, as a CDN's are from
+    whichever edge answers: moving it changes every image URL and no version."""
+    app = create_app(world, now=SANDBOX_NOW)
+    first = await versions_from(app, platform, "http://127.0.0.1:41913")
+    again = await versions_from(app, platform, "http://127.0.0.1:52004")
+    assert first and first.keys() == again.keys()
+    assert {k: v[0] for k, v in first.items()} == {k: v[0] for k, v in again.items()}
+    moved = [k for k in first if first[k][1] and first[k][1] != again[k][1]]
+    assert moved or not any(v[1] for v in first.values())  # the URLs did change
+
+
+def test_two_syncs_against_sandboxes_on_different_ports_leave_the_versions_unchanged(
+    world, content, tmp_path
+):
+    """What the issue saw: each sync against a sandbox on a new random port added versions."""
+    lake = Lake(tmp_path / "lake")
+    app = create_app(world, now=SANDBOX_NOW)
+    clients = [  # the accounts with creatives (analytics and file accounts have none)
+        c.model_copy(update={"accounts": [a for a in c.accounts if a.platform in WITH_CREATIVES]})
+        for c in load_clients(content)
+    ]
+
+    def sync(root: str):
+        outcome = asyncio.run(
+            pipeline.sync(
+                clients,
+                lake,
+                start=SANDBOX_NOW.date() - timedelta(days=1),
+                env=DEMO_ENVIRONMENT,
+                now=SANDBOX_NOW,
+                policy=RetryPolicy(base=0.005, cap=0.02, rate_limit_wait=60),
+                endpoints={name: f"{root}/{name}" for name in PLATFORMS},
+                transport=httpx.ASGITransport(app),
+            )
+        )
+        assert {o.status for o in outcome} == {"ok"}, [o.message for o in outcome]
+        return lake.query(
+            "SELECT platform, account_id, creative_id, version, asset_url FROM creatives "
+            "ORDER BY ALL"
+        ).to_pylist()
+
+    def versions(rows):
+        return [{k: v for k, v in r.items() if k != "asset_url"} for r in rows]
+
+    first = sync("http://127.0.0.1:41913")
+    assert any(":41913/" in (r["asset_url"] or "") for r in first)  # the port is in the URLs
+    assert {r["platform"] for r in first} >= {"google_ads", "x", "pinterest", "amazon_ads"}
+    second = sync("http://127.0.0.1:52004")
+    assert versions(second) == versions(first)  # no new version, none lost

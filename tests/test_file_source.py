@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import random
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import httpx
@@ -15,10 +16,14 @@ from openpyxl import load_workbook
 
 from generator import pipeline
 from generator.config import load_client
+from generator.connectors import files, get_connector
+from generator.connectors.exports import Cells, read_rows
+from generator.errors import ExportInvalid
 from generator.lake import Lake
 from generator.pipeline.syncing import download_exports
 from generator.sandbox import create_app, serve
 
+from .connectors.test_files import client_with
 from .test_pipeline import only_google
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
@@ -150,3 +155,222 @@ def test_a_broken_export_fails_the_account_and_keeps_what_is_stored(
     assert "newsletter.csv, line 11, column 'Send date'" in outcome.message
     assert lake_totals(lake, "newsletter") == stored
     assert lake.state.get("northwind", "file", "newsletter").status == "failed"
+
+
+# -- large exports (issue 13): streamed into columns, to exactly the rows of before
+
+EXPORT_COLUMNS = {
+    "date": "Day",
+    "campaign_id": "Campaign ID",
+    "campaign_name": "Campaign",
+    "ad_group_name": "Placement",
+    "ad_id": "Ad ID",
+    "ad_name": "Ad",
+    "impressions": "Impressions",
+    "clicks": "Clicks",
+    "video_views": "Views",
+    "spend": "Cost",
+    "conversions": "Conversions",
+    "value": "Revenue",
+}
+
+
+def export_lines(seed: int = 13, count: int = 400) -> list[list[str]]:
+    """Lines as vendors write them: days out of order and revisited, the same day and ad
+    split over lines far apart (names as the first of them says), fractional conversions
+    whose sum depends on the order of adding, quoted thousands, empty cells."""
+    rng = random.Random(seed)
+    lines = []
+    for _ in range(count):
+        day = date(2026, 9, 28) + timedelta(days=rng.randrange(8))  # across a month's end
+        campaign, ad = rng.randrange(3), rng.randrange(4)
+        impressions = rng.choice([0, 7, 1_250, 12_400])
+        lines.append(
+            [
+                f"{day:%m/%d/%Y}",
+                f"c{campaign}",
+                rng.choice([f"Campaign {campaign}", f"Campaign {campaign} (renamed)"]),
+                rng.choice(["Feed", "Stories"]),
+                f"{campaign}-{ad}",
+                rng.choice([f"Ad {ad}", ""]),
+                f"{impressions:,}",
+                str(impressions // 40),
+                rng.choice(["", "3"]),
+                f"${rng.randrange(0, 500_000) / 100:,.2f}",
+                rng.choice(["0", "0.1", "0.2", "0.7", "1.3", ""]),
+                rng.choice(["", "$19.99", "$1,104.25"]),
+            ]
+        )
+    return lines
+
+
+def write_export(folder, lines, *, blank_every: int = 37):
+    out = io.StringIO()
+    out.write("Vendor report\nGenerated 2026-10-06\n")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS.values())
+    for i, line in enumerate(lines, 1):
+        writer.writerow(line)
+        if i % blank_every == 0:
+            writer.writerow([""] * len(line))  # blank rows are skipped but keep their number
+    writer.writerow(["Total"])
+    path = folder / "export.csv"
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return path
+
+
+def export_client(tmp_path, path):
+    section = {
+        "path": str(path),
+        "channel": "affiliates",
+        "skip_rows": 2,
+        "skip_footer": 1,
+        "date_format": "%m/%d/%Y",
+        "columns": EXPORT_COLUMNS,
+    }
+    return client_with(tmp_path, section, account_id="affiliates")
+
+
+METRICS = ("impressions", "clicks", "spend_micros", "value_micros")
+
+
+def rows_as_before(path, export) -> list[dict]:
+    """The rows as the file source made them before it streamed: every line parsed at once,
+    summed per day and ad in a dict, sorted by day, campaign and ad (stable)."""
+    cells, summed = Cells(str(path), export), {}
+    for line, raw in list(read_rows(path, export)):
+        row = files._row(raw, line, cells, export.columns)
+        key = (row["date"], row["campaign_id"], row["ad_group_id"], row["ad_id"])
+        if key not in summed:
+            summed[key] = row
+            continue
+        for metric in (*METRICS, "video_views", "conversions"):
+            summed[key][metric] += row[metric]
+    return sorted(summed.values(), key=lambda r: (r["date"], r["campaign_id"], r["ad_id"]))
+
+
+def fetch_windows(client, windows, dataset="ad_performance"):
+    async def run():
+        account = client.accounts[0]
+        async with get_connector("file", {}) as connector:
+            connector.configure(client, account, {})
+            span = await connector.coverage(account.account_id)
+            tables = [await connector.fetch(dataset, account.account_id, *w) for w in windows]
+        return span, tables
+
+    return asyncio.run(run())
+
+
+MONTHS = [(date(2026, 9, 1), date(2026, 9, 30)), (date(2026, 10, 1), date(2026, 10, 31))]
+
+
+def arranged(lines: list[list[str]], arrangement: str) -> list[list[str]]:
+    if arrangement == "sorted":  # by day and ad, as most vendors write: nothing to reorder
+        return sorted(lines, key=lambda x: (datetime.strptime(x[0], "%m/%d/%Y"), x[1], x[4]))
+    if arrangement == "reversed":
+        return lines[::-1]
+    if arrangement == "64-bit mid-file":  # a count and a cost past 32 bits, halfway through
+        return [
+            *lines[:200],
+            [*lines[200][:6], "3,000,000,000", *lines[200][7:9], "$9,999.00", *lines[200][10:]],
+            *lines[201:],
+        ]
+    return lines
+
+
+@pytest.mark.parametrize("arrangement", ["random", "sorted", "reversed", "64-bit mid-file"])
+def test_the_columns_read_give_exactly_the_rows_of_before(tmp_path, arrangement):
+    """The sums (their float digits too), names and order of rows are those of the
+    line-at-a-time reader, whatever the order of the lines: a day's lines and a day-and-ad's
+    lines are far apart, days revisited, windows end at a month's end."""
+    path = write_export(tmp_path, arranged(export_lines(), arrangement))
+    client = export_client(tmp_path, path)
+    expected = rows_as_before(path, client.accounts[0].file)
+    assert len(expected) < 400  # lines were folded
+    span, tables = fetch_windows(client, MONTHS)
+    assert span == (date(2026, 9, 28), date(2026, 10, 5))
+    got = [r for t in tables for r in t.to_pylist()]
+    assert [{k: r[k] for k in expected[0]} for r in got] == expected
+    assert {(r["platform"], r["source"], r["account_id"]) for r in got} == {
+        ("affiliates", "file", "affiliates")
+    }
+    _, actions = fetch_windows(client, MONTHS, "actions")
+    converted = [r for r in expected if r["conversions"] or r["value_micros"]]
+    assert [
+        (a["date"], a["ad_id"], a["count"], a["value_micros"])
+        for t in actions
+        for a in t.to_pylist()
+    ] == [(r["date"], r["ad_id"], r["conversions"], r["value_micros"]) for r in converted]
+
+
+def test_float_sums_keep_the_order_of_the_lines(tmp_path):
+    """0.1 + (0.2 + 0.7) is not (0.1 + 0.2) + 0.7 in floats: sums add in the file's order."""
+    line = ["10/01/2026", "c1", "C", "Feed", "a", "A", "1", "0", "", "$1.00"]
+    lines = [[*line, c, ""] for c in ("0.1", "0.2", "0.7", "1e-17")]
+    path = write_export(tmp_path, lines)
+    (table,) = fetch_windows(export_client(tmp_path, path), MONTHS[1:])[1]
+    assert table.column("conversions").to_pylist() == [((0.1 + 0.2) + 0.7) + 1e-17]
+
+
+def test_a_bad_cell_far_into_the_export_names_its_line(tmp_path):
+    lines = export_lines(count=60)
+    lines[49][6] = "lots"  # the 50th data line: 2 preamble lines, a header, one blank row
+    path = write_export(tmp_path, lines)
+    with pytest.raises(ExportInvalid) as caught:
+        fetch_windows(export_client(tmp_path, path), MONTHS)
+    assert "export.csv, line 54, column 'Impressions'" in str(caught.value)
+    assert "'lots' is not a number" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        (
+            [["10/01/2026", "c", "C", "F", "a", "A", str(2**63), "0", "", "$1", "0", ""]],
+            "too large",
+        ),
+        (
+            [["10/01/2026", "c", "C", "F", "a", "A", str(2**62), "0", "", "$1", "0", ""]] * 2,
+            "the impressions of one day and ad add up to too much",
+        ),
+    ],
+)
+def test_numbers_beyond_64_bits_are_refused_not_wrapped(tmp_path, lines, message):
+    path = write_export(tmp_path, lines)
+    with pytest.raises(ExportInvalid, match=message):
+        fetch_windows(export_client(tmp_path, path), MONTHS)
+
+
+def test_an_export_of_only_a_header_covers_nothing(tmp_path):
+    path = write_export(tmp_path, [])
+    span, tables = fetch_windows(export_client(tmp_path, path), MONTHS)
+    assert span is None and [t.num_rows for t in tables] == [0, 0]
+
+
+def test_rows_are_read_as_they_are_taken(tmp_path):
+    """The first rows come before a broken byte far into the file is even read."""
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"Day,Campaign\n" + b"10/01/2026,a\n" * 50_000 + b"10/02/2026,\xff\n")
+    export = only_date_and_campaign(tmp_path, path)
+    rows = read_rows(path, export)
+    assert next(rows) == (2, {"Day": "10/01/2026", "Campaign": "a"})
+    with pytest.raises(ExportInvalid, match="not UTF-8"):
+        list(rows)
+
+
+def test_the_footer_is_held_back_and_blank_rows_keep_their_number(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("Day,Campaign\n10/01/2026,a\n\n10/02/2026,b\n,\nTotal,\nNote,\n")
+    export = only_date_and_campaign(tmp_path, path, skip_footer=2)
+    assert list(read_rows(path, export)) == [
+        (2, {"Day": "10/01/2026", "Campaign": "a"}),
+        (4, {"Day": "10/02/2026", "Campaign": "b"}),
+    ]
+    short = export.model_copy(update={"skip_footer": 100})
+    assert list(read_rows(path, short)) == []
+
+
+def only_date_and_campaign(tmp_path, path, **overrides):
+    columns = {"date": "Day", "campaign_name": "Campaign"}
+    section = {"path": str(path), "channel": "affiliates", "columns": columns, **overrides}
+    return client_with(tmp_path, section).accounts[0].file

@@ -44,7 +44,7 @@ from generator.connectors.auth import OAuth2Refresh
 from generator.connectors.base import AccountInfo, Connector
 from generator.connectors.http import retry_after
 from generator.connectors.jobs import JobStatus
-from generator.connectors.normalize import Col, normalize, utc_now
+from generator.connectors.normalize import Col, asset_key, normalize, utc_now
 from generator.connectors.paging import PageRequest, PageTokenPaginator, paginate
 from generator.connectors.payloads import gunzip_json
 from generator.connectors.redact import redact
@@ -364,8 +364,9 @@ def _job_status(body: dict[str, Any]) -> JobStatus:
 
 
 def _creative(ad: dict, product: dict, landing: str) -> dict[str, Any]:
-    """A product ad as a creative, versioned by the product's title, image and page."""
-    image = str(product.get("imageUrl") or "").split("?")[0]
+    """A product ad as a creative, versioned by the product's title, image and page (the
+    image by its path: the CDN's host and a signed query change while the picture does not)."""
+    image = asset_key(product.get("imageUrl")) or ""
     content = "\x1f".join(map(str, (ad.get("asin"), product.get("title"), image, landing)))
     version = hashlib.sha256(content.encode()).hexdigest()[:16]
     return {**ad, "_product": product, "_landing": landing, "_version": version}

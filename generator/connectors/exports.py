@@ -1,7 +1,8 @@
 """Reading CSV and XLSX exports into rows that remember their line, and their cells' meaning.
 
-``read_rows`` gives ``(line, {header: cell})`` pairs: the line is what a spreadsheet shows
-(1-based, counting preamble lines), so an error can send the reader straight to the cell.
+``read_rows`` gives ``(line, {header: cell})`` pairs as it reads the file: the line is what a
+spreadsheet shows (1-based, counting preamble lines), so an error can send the reader
+straight to the cell.
 ``Cells`` converts one cell to a date, a count, a number or exact micros, accepting what
 exports really contain ("$1,234.50", "1.234,50", "12 %", Excel dates and numbers) and raising
 ``ExportInvalid`` naming file, line and column for anything else.
@@ -12,7 +13,9 @@ from __future__ import annotations
 import csv
 import re
 import zipfile
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -27,39 +30,54 @@ __all__ = ["Cells", "read_rows"]
 
 #: a currency symbol or ISO code before or after an amount ("$12", "12 €", "USD 12")
 _CURRENCY = re.compile(r"^(?:[A-Z]{3}|[$€£¥₹])|(?:[A-Z]{3}|[$€£¥₹])$")
+_INT64_MAX = 2**63 - 1
 
 
-def read_rows(path: Path, export: FileExport) -> list[tuple[int, dict[str, Any]]]:
-    """Every data row of the export with its line number (blank rows left out).
+def read_rows(path: Path, export: FileExport) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Every data row of the export with its line number (blank rows left out), streamed: the
+    file is read as the rows are taken, and only the footer's few lines are held back.
 
     Raises:
-        ExportInvalid: the file is missing, unreadable, or lacks a mapped header.
+        ExportInvalid: the file is missing, unreadable, or lacks a mapped header (on the call);
+            a line that cannot be read (when the rows reach it).
     """
     if not path.is_file():
         raise ExportInvalid(
             "the export does not exist; check file.path in client.yml", file=str(path)
         )
-    rows = list(_xlsx(path, export) if export.kind == "xlsx" else _csv(path, export))
-    if not rows:
-        raise ExportInvalid("the export has no header row", file=str(path))
-    header_line, header = rows[0]
+    rows = _xlsx(path, export) if export.kind == "xlsx" else _csv(path, export)
+    try:
+        header_line, header = next(rows)
+    except StopIteration:
+        raise ExportInvalid("the export has no header row", file=str(path)) from None
     names = [str(h).strip() if h is not None else "" for h in header]
     missing = [h for h in export.columns.values() if h not in names]
     if missing:
+        rows.close()
         raise ExportInvalid(
             f"no column {missing[0]!r} in the header (found: {', '.join(n for n in names if n)})",
             file=str(path),
             line=header_line,
         )
-    body = rows[1 : len(rows) - export.skip_footer] if export.skip_footer else rows[1:]
-    return [
-        (line, dict(zip(names, cells, strict=False)))
-        for line, cells in body
-        if any(c not in (None, "") for c in cells)
-    ]
+    return _body(rows, names, export.skip_footer)
 
 
-def _csv(path: Path, export: FileExport) -> Iterator[tuple[int, list[Any]]]:
+def _body(
+    rows: Generator[tuple[int, list[Any]], None, None], names: list[str], skip_footer: int
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The rows after the header as dicts, less the last ``skip_footer`` (blank ones count)."""
+    held: deque[tuple[int, list[Any]]] = deque()
+    with closing(rows):
+        for row in rows:
+            held.append(row)
+            if len(held) <= skip_footer:
+                continue
+            line, cells = held.popleft()
+            if any(c not in (None, "") for c in cells):
+                yield line, dict(zip(names, cells, strict=False))
+
+
+def _csv(path: Path, export: FileExport) -> Generator[tuple[int, list[Any]], None, None]:
     try:
         with path.open(newline="", encoding="utf-8-sig") as stream:
             for index, cells in enumerate(csv.reader(stream, delimiter=export.delimiter), 1):
@@ -73,7 +91,7 @@ def _csv(path: Path, export: FileExport) -> Iterator[tuple[int, list[Any]]]:
         raise ExportInvalid(f"not a readable CSV ({exc})", file=str(path)) from None
 
 
-def _xlsx(path: Path, export: FileExport) -> Iterator[tuple[int, list[Any]]]:
+def _xlsx(path: Path, export: FileExport) -> Generator[tuple[int, list[Any]], None, None]:
     from openpyxl import load_workbook  # loaded only when an XLSX export is configured
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -139,11 +157,13 @@ class Cells:
         number = self.number(value, line, column)
         if number != number.to_integral_value():
             raise self._bad(value, "is not a whole number", line, column)
-        return int(number)
+        return self._bounded(int(number), value, line, column)
 
     def micros(self, value: Any, line: int, column: str, *, major: bool) -> int:
-        number = self.number(value, line, column)
-        return major_to_micros(str(number)) if major else self.count(value, line, column)
+        if not major:
+            return self.count(value, line, column)
+        micros = major_to_micros(str(self.number(value, line, column)))
+        return self._bounded(micros, value, line, column)
 
     def text(self, value: Any, line: int, column: str) -> str:
         text = "" if value is None else str(value).strip()
@@ -152,6 +172,11 @@ class Cells:
         if not text:
             raise ExportInvalid("is empty", file=self.file, line=line, column=column)
         return text
+
+    def _bounded(self, number: int, value: Any, line: int, column: str) -> int:
+        if number > _INT64_MAX:  # the canonical counts and micros are 64-bit
+            raise self._bad(value, "is too large", line, column)
+        return number
 
     def _bad(self, value: Any, problem: str, line: int, column: str) -> ExportInvalid:
         return ExportInvalid(

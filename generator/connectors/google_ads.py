@@ -12,7 +12,6 @@ id and is recorded as unresolved (``Connector.fetch``); ads are often legitimate
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -23,7 +22,7 @@ import pyarrow as pa
 
 from generator.connectors.auth import OAuth2Refresh
 from generator.connectors.base import AccountInfo, Connector
-from generator.connectors.normalize import Col, normalize, utc_now
+from generator.connectors.normalize import Col, content_version, normalize, utc_now
 from generator.connectors.verdicts import Fail, RateLimit, Refresh, Verdict
 from generator.errors import ApiVersionRetired, AuthFailed, ConnectorError, ResponseInvalid
 from generator.schema import ACTIONS, AD_PERFORMANCE, CREATIVES
@@ -281,8 +280,9 @@ class GoogleAds(Connector):
             for asset in await self.search(account_id, _IMAGE_ASSETS):
                 images[asset["asset"]["resourceName"]] = asset["asset"]["imageAsset"]["fullSize"]
         for row in rows:
-            row["_image"] = images.get(_marketing_image(row) or "", {})
-            row["_copy"] = _ad_copy(row.get("adGroupAd", {}).get("ad", {}), row["_image"])
+            asset = _marketing_image(row)
+            row["_image"] = images.get(asset or "", {})
+            row["_copy"] = _ad_copy(row.get("adGroupAd", {}).get("ad", {}), row["_image"], asset)
         return normalize(
             rows,
             CREATIVE_FIELDS,
@@ -347,8 +347,13 @@ def _marketing_image(row: dict[str, Any]) -> str | None:
     return images[0].get("asset") if images else None
 
 
-def _ad_copy(ad: dict[str, Any], image: dict[str, Any]) -> dict[str, str | None]:
-    """Headline, body and format of a responsive ad, and a version id hashed from the content."""
+def _ad_copy(ad: dict[str, Any], image: dict[str, Any], asset: str | None) -> dict[str, str | None]:
+    """Headline, body and format of a responsive ad, and a version hashed from the content.
+
+    The image counts by its asset's resource name, never by its URL (whose host is a CDN's,
+    or a sandbox's port, and changes while the image does not): Google image assets are
+    immutable, so a new picture is a new asset.
+    """
     kind = "responsiveSearchAd" if "responsiveSearchAd" in ad else "responsiveDisplayAd"
     assets = ad.get(kind, {})
     texts = {
@@ -359,15 +364,7 @@ def _ad_copy(ad: dict[str, Any], image: dict[str, Any]) -> dict[str, str | None]
         "body": " ".join(texts["descriptions"]) or None,
         "format": "image" if image.get("url") else "text",
     }
-    content = "\x1f".join(
-        str(x)
-        for x in (
-            ad.get("name"),
-            copy["headline"],
-            copy["body"],
-            ad.get("finalUrls"),
-            image.get("url"),
-        )
-    )
-    copy["version"] = hashlib.sha256(content.encode()).hexdigest()[:16]
+    content = (ad.get("name"), copy["headline"], copy["body"], ad.get("finalUrls"), asset)
+    # str() of each part, None included, as before: text ads keep the versions already stored
+    copy["version"] = content_version(*map(str, content))
     return copy

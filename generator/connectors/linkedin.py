@@ -33,7 +33,7 @@ from generator.connectors.auth import Authenticator, OAuth2Refresh, StaticToken
 from generator.connectors.base import AccountInfo, Connector
 from generator.connectors.http import retry_after
 from generator.connectors.labels import Directory, Entity
-from generator.connectors.normalize import Col, major_to_micros, normalize, utc_now
+from generator.connectors.normalize import Col, asset_key, major_to_micros, normalize, utc_now
 from generator.connectors.paging import (
     OffsetPaginator,
     PageRequest,
@@ -652,8 +652,9 @@ def _creative(creative: dict, posts: dict[str, dict], images: dict[str, dict]) -
         "landing_url": text_ad.get("landingPage") or landing,
         "call_to_action": label or (creative.get("leadgenCallToAction") or {}).get("label"),
     }
-    # the version hashes the image URN, not its download URL (a signed URL that expires)
-    signature = json.dumps([creative.get("name"), content, copy, image], sort_keys=True)
+    # the version hashes the image URN, not its download URL (a signed URL that expires), and
+    # an article's thumbnail by its path (its host and query change while the image does not)
+    signature = json.dumps([creative.get("name"), content, copy, asset_key(image)], sort_keys=True)
     return {
         "id": _urn_id(creative.get("id")) if creative.get("id") else None,
         "name": creative.get("name"),

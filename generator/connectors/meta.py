@@ -52,7 +52,7 @@ import pyarrow as pa
 from generator.connectors.auth import StaticToken
 from generator.connectors.base import AccountInfo, Connector
 from generator.connectors.jobs import JobStatus, split_on_failure
-from generator.connectors.normalize import Col, normalize, utc_now
+from generator.connectors.normalize import Col, asset_key, normalize, utc_now
 from generator.connectors.paging import CursorPaginator, PageRequest, dig, paginate
 from generator.connectors.redact import redact
 from generator.connectors.verdicts import Fail, RateLimit, Retry, SlowDown, Verdict
@@ -430,8 +430,8 @@ def _creative_copy(creative: dict[str, Any]) -> dict[str, Any]:
         "asset_url": asset,
         "format": "video" if video else "image" if asset else "text",
     }
-    # CDN URLs carry expiring signatures: hash the image hash, or the URL without its query
-    image = link.get("image_hash") or (asset or "").split("?")[0]
+    # CDN URLs carry expiring signatures and vary by host: hash the image hash, or the path
+    image = link.get("image_hash") or asset_key(asset) or ""
     content = [creative.get("name"), *(copy[k] for k in list(copy)[:4]), copy["format"], image]
     copy["version"] = hashlib.sha256("\x1f".join(map(str, content)).encode()).hexdigest()[:16]
     return copy

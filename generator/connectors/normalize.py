@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlsplit
 
 import pyarrow as pa
 
 from generator.errors import ResponseInvalid
 from generator.schema import from_columns
 
-__all__ = ["Col", "content_version", "major_to_micros", "normalize", "utc_now"]
+__all__ = ["Col", "asset_key", "content_version", "major_to_micros", "normalize", "utc_now"]
 
 _MISSING = (None, "", "-", "--")
 
@@ -179,3 +180,20 @@ def content_version(*parts: Any) -> str:
     so an edited ad gets a new version and an unchanged one keeps its own."""
     content = "\x1f".join("" if p is None else str(p) for p in parts)
     return hashlib.sha256(content.encode()).hexdigest()[:16]
+
+
+def asset_key(url: str | None) -> str | None:
+    """What of an asset's URL names the asset, for ``content_version``: an http(s) URL's path,
+    without scheme, host, port, query or fragment; anything else (a URN, an id) unchanged.
+
+    The same image comes back from another CDN host, another port or with a freshly signed
+    query on every fetch; hashing those would give an unchanged creative a new version on
+    every sync. Where a platform sends its own id or hash of the image, version that instead.
+    """
+    if not url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a malformed URL (a broken IPv6 host): nothing to take apart
+        return url
+    return parts.path if parts.scheme.lower() in ("http", "https") else url

@@ -44,7 +44,7 @@ from generator.connectors.auth import OAuth2Refresh
 from generator.connectors.base import AccountInfo, Connector
 from generator.connectors.jobs import JobStatus
 from generator.connectors.labels import Directory, Entity
-from generator.connectors.normalize import Col, normalize, utc_now
+from generator.connectors.normalize import Col, asset_key, normalize, utc_now
 from generator.connectors.paging import CursorPaginator, PageRequest, dig, paginate
 from generator.connectors.redact import redact
 from generator.connectors.verdicts import Fail, RateLimit, Refresh, Retry, SlowDown, Verdict
@@ -444,7 +444,9 @@ def _pin_copy(pin: dict[str, Any]) -> dict[str, Any]:
             "url": media.get("cover_image_url")
         }
     kind = "video" if video else "image" if image.get("url") else "text"
-    content = (pin.get("title"), pin.get("description"), pin.get("link"), kind, image.get("url"))
+    # the image by its path: the CDN's host and a signed query change while the image does not
+    image_key = asset_key(image.get("url"))
+    content = (pin.get("title"), pin.get("description"), pin.get("link"), kind, image_key)
     version = hashlib.sha256("\x1f".join(map(str, content)).encode()).hexdigest()[:16]
     return {"format": kind, "image": image, "version": version}
 

@@ -50,7 +50,7 @@ from generator.connectors.base import AccountInfo, Connector
 from generator.connectors.http import retry_after
 from generator.connectors.jobs import gather_all
 from generator.connectors.labels import Directory, Entity
-from generator.connectors.normalize import Col, content_version
+from generator.connectors.normalize import Col, asset_key, content_version
 from generator.connectors.paging import NextLinkPaginator, PageRequest, paginate
 from generator.connectors.payloads import json_object
 from generator.connectors.redact import redact
@@ -409,7 +409,9 @@ def _creative(ad: dict[str, Any], post: dict[str, Any]) -> dict[str, Any]:
         "asset_url": media,
         "format": FORMATS.get(str(post.get("type")), "image" if media else "text"),
     }
-    row["version"] = content_version(*(v for k, v in row.items() if k != "ad_id"))
+    # the media by its path: the CDN's host and a signed query change while the image does not
+    content = {k: v for k, v in row.items() if k != "ad_id"} | {"asset_url": asset_key(media)}
+    row["version"] = content_version(*content.values())
     return row
 
 

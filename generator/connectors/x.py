@@ -55,7 +55,7 @@ from generator.connectors.base import AccountInfo, Connector
 from generator.connectors.incremental import date_chunks
 from generator.connectors.jobs import JobStatus, gather_all
 from generator.connectors.labels import Directory, Entity
-from generator.connectors.normalize import Col, content_version
+from generator.connectors.normalize import Col, asset_key, content_version
 from generator.connectors.paging import CursorPaginator, PageRequest, dig, paginate
 from generator.connectors.payloads import gunzip_json, json_object
 from generator.connectors.redact import redact
@@ -480,7 +480,8 @@ def _creative(tweet: dict[str, Any], card: dict[str, Any]) -> dict[str, Any]:
         "height": image.get("height"),
         "format": "video" if image.get("type") == "VIDEO" else "image" if image else "text",
     }
-    row["version"] = content_version(*row.values())
+    # the image by its path: the CDN's host and a signed query change while the image does not
+    row["version"] = content_version(*(row | {"asset_url": asset_key(row["asset_url"])}).values())
     return row
 
 

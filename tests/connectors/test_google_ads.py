@@ -1,3 +1,4 @@
+import hashlib
 import json
 from datetime import date
 
@@ -158,6 +159,50 @@ async def test_creatives_carry_copy_images_and_a_content_version():
     assert (display["width"], display["height"]) == (1200, 628)
     assert len(search["version"]) == 16 and search["version"] != display["version"]
     assert "FROM asset" in json.loads(replay.to(STREAM)[1].content)["query"]
+
+
+async def creative_versions(image_url: str, asset: str = "customers/1234567890/assets/555001"):
+    """The creatives' versions when the image asset is ``asset``, served from ``image_url``."""
+    images = fixture("google_ads", "search_stream_image_assets.json")
+    images[0]["results"][0]["asset"]["imageAsset"]["fullSize"]["url"] = image_url
+    creatives = fixture("google_ads", "search_stream_creatives.json")
+    display = creatives[0]["results"][1]["adGroupAd"]["ad"]["responsiveDisplayAd"]
+    display["marketingImages"][0]["asset"] = asset
+    replay = Replay({"/token": [fixture("google_ads", "token.json")], STREAM: [creatives, images]})
+    async with connector(replay) as c:
+        rows = (await c.fetch_creatives("1234567890")).to_pylist()
+    return [r["version"] for r in rows]
+
+
+async def test_a_creative_version_ignores_the_image_urls_host_port_and_query():
+    """The same image asset from another host, port or signed query is the same version; a
+    different image asset, with the same copy, is a new one (issue 13)."""
+    first_url = "https://tpc.googlesyndication.com/simgad/1234567890"
+    first = await creative_versions(first_url)
+    for moved in (
+        "http://127.0.0.1:41913/cdn/1234567890",
+        "http://127.0.0.1:52004/cdn/1234567890",
+        "https://tpc.googlesyndication.com/simgad/1234567890?sig=abc&expires=1790000000",
+    ):
+        assert await creative_versions(moved) == first
+    other = "customers/1234567890/assets/555002"  # the fixture's second image
+    search, display = await creative_versions(first_url, asset=other)
+    assert search == first[0] and display != first[1]
+
+
+async def test_a_text_ads_version_is_the_one_already_stored():
+    """Versioning images by asset changed nothing for text ads: their stored versions stay."""
+    search, _ = await creative_versions("https://tpc.googlesyndication.com/simgad/1234567890")
+    content = "\x1f".join(
+        [
+            "RSA <b>1</b>",
+            "Wetterfeste Jacken | Kostenloser Versand",
+            "Jetzt <script>alert(1)</script> bestellen.",
+            str(["https://acme.example/jackets"]),
+            "None",
+        ]
+    )
+    assert search == hashlib.sha256(content.encode()).hexdigest()[:16]
 
 
 async def test_account_info():

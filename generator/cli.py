@@ -84,7 +84,7 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def _fail(exc: ReportError) -> None:
-    console.print(Text.assemble(("error:", "bold red"), f" {exc}"), highlight=False)
+    console.print(Text.assemble(("error:", "bold red"), f" {exc}"), highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -140,7 +140,7 @@ def validate(content: ContentOpt = None) -> None:
         console.print(Text.assemble(("ok", "green"), valid), highlight=False)
         return
     for problem in problems:
-        console.print(Text.assemble(("✗ ", "red"), str(problem)), highlight=False)
+        console.print(Text.assemble(("✗ ", "red"), str(problem)), highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 

@@ -16,6 +16,7 @@ from generator.config import load_agency, load_client, load_clients
 from generator.connectors import RetryPolicy
 from generator.connectors.google_ads import GoogleAds
 from generator.creatives import AssetStore
+from generator.errors import BuildError
 from generator.lake import Lake
 from generator.periods import Period
 from generator.pipeline import syncing
@@ -183,14 +184,15 @@ def test_a_platform_that_stays_down_is_marked_stale(world, content, tmp_path):
     outcome = run_sync(world, lake, clients, Faults(outage={"google_ads"}))
     assert outcome[0].status == "stale" and "gave up" in outcome[0].message
     agency = load_agency(content)
-    report = pipeline.analyze(
-        lake,
-        clients[0],
-        agency,
-        Period.month("2026-10"),
-        pipeline.load_rates(content, agency),
-        now=NOW,
-    )
+    rates = pipeline.load_rates(content, agency)
+    # with nothing ever synced there is no report: the error says why
+    with pytest.raises(BuildError, match=r"harbor has no ad performance .* yet: run .*; Google "
+                       r"Ads account 2184736590 is stale \(.*gave up"):  # fmt: skip
+        pipeline.analyze(lake, clients[0], agency, Period.month("2026-10"), rates, now=NOW)
+    # with data from an earlier run the report is built, and says what is stale
+    run_sync(world, lake, clients, now=NOW - timedelta(days=1))
+    assert run_sync(world, lake, clients, Faults(outage={"google_ads"}))[0].status == "stale"
+    report = pipeline.analyze(lake, clients[0], agency, Period.month("2026-10"), rates, now=NOW)
     assert any("could not be refreshed" in w for w in report.summary["warnings"])
     google = next(f for f in report.summary["freshness"] if f["platform"] == "Google Ads")
     assert google["status"] == "stale"

@@ -96,8 +96,14 @@ def _no_data(lake: Lake, client: Client, period: Period) -> str:
     ).to_pylist()[0]
     sync = f"campaign-report sync --client {client.slug}"
     where = f"the lake at {lake.root}"
+    troubles = "".join(
+        f"; {PLATFORM_LABELS.get(s.source, s.source)} account {s.account_id} is {s.status} "
+        f"({s.message})"
+        for s in lake.state.all(client.slug)
+        if s.status in ("stale", "failed")
+    )
     if span["first"] is None:
-        return f"{client.slug} has no ad performance in {where} yet: run `{sync}` first"
+        return f"{client.slug} has no ad performance in {where} yet: run `{sync}` first{troubles}"
     held = f"{where} holds {span['first']} to {span['last']} for it"
     if period.start > span["last"]:
         hint = f"run `{sync}` to fetch newer days, or build a period inside those dates"
@@ -108,7 +114,7 @@ def _no_data(lake: Lake, client: Client, period: Period) -> str:
         )
     return (
         f"{client.slug} has no ad performance for {period.label} "
-        f"({period.start} to {period.end}): {held}; {hint}"
+        f"({period.start} to {period.end}): {held}; {hint}{troubles}"
     )
 
 

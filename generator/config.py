@@ -52,7 +52,6 @@ __all__ = [
     "validate_content",
 ]
 
-_ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
 Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
@@ -362,7 +361,7 @@ def resolve_credentials(
     env = os.environ if env is None else env
     resolved = {}
     for key, text in account.credentials.items():
-        match = _ENV_REF.match(text)
+        match = secretlike.ENV_REF.match(text)
         if not match:
             resolved[key] = text
             continue

@@ -24,13 +24,14 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["MAX_PIECE", "MIN_ENTROPY", "MIN_LENGTH", "literal_secrets", "looks_random"]
+__all__ = ["ENV_REF", "MAX_PIECE", "MIN_ENTROPY", "MIN_LENGTH", "literal_secrets", "looks_random"]
 
 MIN_LENGTH = 20
 MIN_ENTROPY = 3.0
 MAX_PIECE = 3.0
 
-_ENV_REF = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
+#: a whole value that is an environment reference, ``${NAME}``; group 1 is the name
+ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _SECRET_NAME = re.compile(
     r"token|secret|passw|passphrase|bearer|authori[sz]ation|credential|signature"
     r"|(api|access|private)[_-]?key",
@@ -59,7 +60,7 @@ def literal_secrets(block: Mapping[str, Any], *, credentials: bool) -> Iterator[
     Nested mappings and lists are searched too (``api.headers[0]``); only text is judged.
     """
     for path, name, value in _leaves(block, ""):
-        if not isinstance(value, str) or _ENV_REF.match(value):
+        if not isinstance(value, str) or ENV_REF.match(value):
             continue
         if _SECRET_NAME.search(name) or (credentials and "key" in name.lower()):
             yield path, "is named like a secret"

@@ -15,18 +15,11 @@ from generator.connectors import CONNECTORS, connector_class
 from .conftest import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
-#: connector -> how the README's platform table names it
+#: connector -> how the README's platform table names it: the report's label, except for the
+#: connectors that are not one reported platform
 NAMES = {
-    "google_ads": "Google Ads",
+    **{c: PLATFORM_LABELS[c] for c in CONNECTORS if c in PLATFORM_LABELS and c != "file"},
     "meta": "Meta (Facebook + Instagram)",
-    "linkedin": "LinkedIn",
-    "x": "X",
-    "tiktok": "TikTok",
-    "microsoft_ads": "Microsoft Advertising",
-    "pinterest": "Pinterest",
-    "snapchat": "Snapchat",
-    "amazon_ads": "Amazon Ads",
-    "reddit": "Reddit",
     "ga4": "Google Analytics 4",
     "file": "CSV / XLSX exports",
 }

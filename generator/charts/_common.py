@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import altair as alt
 import pandas as pd
 
-__all__ = ["dates_as_text", "require"]
+__all__ = ["dates_as_text", "highlight", "numbers", "require"]
+
+# Channels are given to ``encode`` as objects (``alt.Tooltip("x:N")``, ``alt.ColorValue(...)``),
+# never as shorthand strings or plain dicts: Altair turns each of those into an object through
+# its schema, about 10 ms a value, which made up a fifth of a report site's build.
 
 
 def require(frame: pd.DataFrame, columns: list[str], chart: str) -> None:
@@ -29,3 +34,9 @@ def numbers(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         if column in out:
             out[column] = pd.to_numeric(out[column], errors="coerce").astype("float64")
     return out
+
+
+def highlight(pick: alt.Parameter, on: float, off: float) -> alt.OpacityValue:
+    """Opacity ``on`` for the marks ``pick`` selects (all, until something is picked),
+    ``off`` for the others."""
+    return alt.OpacityValue(**alt.condition(pick, alt.value(on), alt.value(off)))

@@ -39,7 +39,7 @@ def ab_posteriors(
             x=alt.X("rate:Q", title="Conversion rate", axis=alt.Axis(format=".1%")),
             y=alt.Y("density:Q", title=None, axis=None, stack=None),
             color=alt.Color("variant:N", title=None),
-            tooltip=["variant:N", alt.Tooltip("rate:Q", format=".2%")],
+            tooltip=[alt.Tooltip("variant:N"), alt.Tooltip("rate:Q", format=".2%")],
         )
         .properties(title=title, width="container", height=180)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from generator.charts._common import numbers, require
+from generator.charts._common import highlight, numbers, require
 from generator.charts.spec import with_theme
 from generator.charts.theme import DEFAULT_THEME
 
@@ -52,10 +52,10 @@ def model_comparison(
                 sort=list(MODEL_LABELS.values()),
                 scale=alt.Scale(scheme="tableau10"),
             ),
-            opacity=alt.condition(pick, alt.value(0.9), alt.value(0.12)),
+            opacity=highlight(pick, 0.9, 0.12),
             tooltip=[
-                "channel:N",
-                "model:N",
+                alt.Tooltip("channel:N"),
+                alt.Tooltip("model:N"),
                 alt.Tooltip("conversions:Q", format=",.1f"),
                 alt.Tooltip("share:Q", format=".1%"),
             ],
@@ -87,11 +87,17 @@ def model_heatmap(
             scale=alt.Scale(scheme="greens"),
             legend=alt.Legend(format=".0%"),
         ),
-        tooltip=["channel:N", "model:N", alt.Tooltip("share:Q", format=".1%")],
+        tooltip=[
+            alt.Tooltip("channel:N"),
+            alt.Tooltip("model:N"),
+            alt.Tooltip("share:Q", format=".1%"),
+        ],
     )
     text = base.mark_text(fontSize=10).encode(
         text=alt.Text("share:Q", format=".0%"),
-        color=alt.condition(alt.datum.share > 0.3, alt.value("white"), alt.value("#202124")),
+        color=alt.ColorValue(
+            **alt.condition(alt.datum.share > 0.3, alt.value("white"), alt.value("#202124"))
+        ),
     )
     chart = alt.layer(cells, text).properties(
         title=title, width="container", height=max(120, 26 * data["channel"].nunique())

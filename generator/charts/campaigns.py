@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from generator.charts._common import dates_as_text, numbers, require
+from generator.charts._common import dates_as_text, highlight, numbers, require
 from generator.charts.spec import with_theme
 from generator.charts.theme import DEFAULT_THEME, platform_scale
 
@@ -33,10 +33,10 @@ def campaign_map(
             y=alt.Y(f"{measure}:Q", title=label),
             size=alt.Size("conversions:Q", title="Conversions", scale=alt.Scale(range=[40, 900])),
             color=alt.Color("platform:N", scale=platform_scale(frame["platform"]), title=None),
-            opacity=alt.condition(pick, alt.value(0.85), alt.value(0.1)),
+            opacity=highlight(pick, 0.85, 0.1),
             tooltip=[
-                "campaign_name:N",
-                "platform:N",
+                alt.Tooltip("campaign_name:N"),
+                alt.Tooltip("platform:N"),
                 alt.Tooltip("spend:Q", format=",.0f"),
                 alt.Tooltip("conversions:Q", format=",.1f"),
                 alt.Tooltip(f"{measure}:Q", format=",.2f"),
@@ -73,7 +73,7 @@ def campaign_ranking(
             ),
         )
     else:
-        colour = alt.value("#5f6368")
+        colour = alt.ColorValue("#5f6368")
     chart = (
         alt.Chart(data)
         .mark_bar(cornerRadiusEnd=3)
@@ -82,7 +82,7 @@ def campaign_ranking(
             x=alt.X("conversions:Q", title="Conversions"),
             color=colour,
             tooltip=[
-                "campaign_name:N",
+                alt.Tooltip("campaign_name:N"),
                 alt.Tooltip("conversions:Q", format=",.1f"),
                 alt.Tooltip("cpa:Q", format=",.2f", title=f"CPA ({currency})"),
             ],
@@ -113,7 +113,7 @@ def campaign_daily(
         ],
     )
     line = base.mark_line(point=True, strokeWidth=2).encode(
-        y=alt.Y("conversions:Q", title="Conversions"), color=alt.value("#e07a1f")
+        y=alt.Y("conversions:Q", title="Conversions"), color=alt.ColorValue("#e07a1f")
     )
     chart = (
         alt.layer(bars, line, data=data)
@@ -142,10 +142,10 @@ def ad_performance(
             y=alt.Y("ad:N", title=None, sort="-x"),
             x=alt.X("value:Q", title=None, axis=alt.Axis(format="%")),
             color=alt.Color("rate:N", title=None),
-            yOffset="rate:N",
+            yOffset=alt.YOffset("rate:N"),
             tooltip=[
-                "ad:N",
-                "rate:N",
+                alt.Tooltip("ad:N"),
+                alt.Tooltip("rate:N"),
                 alt.Tooltip("value:Q", format=".2%"),
                 alt.Tooltip("impressions:Q", format=","),
             ],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from generator.charts._common import numbers, require
+from generator.charts._common import highlight, numbers, require
 from generator.charts.spec import with_theme
 from generator.charts.theme import DEFAULT_THEME, platform_scale
 
@@ -54,7 +54,11 @@ def kpi_by_platform(
             y=alt.Y("platform:N", sort="-x", title=None),
             x=alt.X("value:Q", title=None),
             color=alt.Color("platform:N", scale=platform_scale(frame["platform"]), legend=None),
-            tooltip=["platform:N", "kpi:N", alt.Tooltip("value:Q", format=",.4~f")],
+            tooltip=[
+                alt.Tooltip("platform:N"),
+                alt.Tooltip("kpi:N"),
+                alt.Tooltip("value:Q", format=",.4~f"),
+            ],
         )
         .add_params(pick)
         .properties(title=title, width="container")
@@ -82,10 +86,10 @@ def efficiency(
             y=alt.Y("cpa:Q", title=f"CPA ({currency})"),
             size=alt.Size("conversions:Q", title="Conversions", scale=alt.Scale(range=[60, 1400])),
             color=alt.Color("platform:N", scale=platform_scale(frame["platform"]), title=None),
-            opacity=alt.condition(pick, alt.value(0.85), alt.value(0.15)),
+            opacity=highlight(pick, 0.85, 0.15),
             tooltip=[
                 f"{label}:N",
-                "platform:N",
+                alt.Tooltip("platform:N"),
                 alt.Tooltip("spend:Q", format=",.0f"),
                 alt.Tooltip("conversions:Q", format=",.1f"),
                 alt.Tooltip("cpa:Q", format=",.2f"),
@@ -123,7 +127,11 @@ def change_by_platform(
             yOffset=alt.YOffset("measure:N"),
             x=alt.X("change:Q", title="Change", axis=alt.Axis(format="+%")),
             color=alt.Color("measure:N", title=None),
-            tooltip=["platform:N", "measure:N", alt.Tooltip("change:Q", format="+.1%")],
+            tooltip=[
+                alt.Tooltip("platform:N"),
+                alt.Tooltip("measure:N"),
+                alt.Tooltip("change:Q", format="+.1%"),
+            ],
         )
         .properties(title=title, width="container")
     )
@@ -151,7 +159,7 @@ def spend_share(
             ),
             order=alt.Order("spend:Q", sort="descending"),
             tooltip=[
-                "platform:N",
+                alt.Tooltip("platform:N"),
                 alt.Tooltip("spend:Q", format=",.0f"),
                 alt.Tooltip("share:Q", format=".1%"),
             ],
@@ -181,7 +189,11 @@ def rates_by_platform(
             yOffset=alt.YOffset("rate:N"),
             x=alt.X("value:Q", title=None, axis=alt.Axis(format="%")),
             color=alt.Color("rate:N", title=None),
-            tooltip=["platform:N", "rate:N", alt.Tooltip("value:Q", format=".2%")],
+            tooltip=[
+                alt.Tooltip("platform:N"),
+                alt.Tooltip("rate:N"),
+                alt.Tooltip("value:Q", format=".2%"),
+            ],
         )
         .properties(title=title, width="container")
     )

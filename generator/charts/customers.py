@@ -75,10 +75,10 @@ def alive_heatmap(
                 scale=alt.Scale(scheme="redyellowgreen", domain=[0, 1]),
             ),
             tooltip=[
-                "repeats:O",
-                "last_purchase_month:O",
+                alt.Tooltip("repeats:O"),
+                alt.Tooltip("last_purchase_month:O"),
                 alt.Tooltip("p_alive:Q", format=".0%"),
-                "customers:Q",
+                alt.Tooltip("customers:Q"),
             ],
         )
         .properties(title=title, width="container", height=300)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from generator.charts._common import dates_as_text, numbers, require
+from generator.charts._common import dates_as_text, highlight, numbers, require
 from generator.charts.spec import with_theme
 from generator.charts.theme import DEFAULT_THEME
 
@@ -30,12 +30,14 @@ def funnel_steps(
             "position:O", legend=None, scale=alt.Scale(scheme="tealblues", reverse=True)
         ),
         tooltip=[
-            "step:N",
+            alt.Tooltip("step:N"),
             alt.Tooltip("count:Q", format=","),
             alt.Tooltip("step_rate:Q", format=".1%", title="from previous step"),
         ],
     )
-    text = base.mark_text(align="left", dx=4, color="#3c4043").encode(x="count:Q", text="label:N")
+    text = base.mark_text(align="left", dx=4, color="#3c4043").encode(
+        x=alt.X("count:Q"), text=alt.Text("label:N")
+    )
     chart = alt.layer(bars, text).properties(title=title, width="container", height=46 * len(data))
     return with_theme(chart, theme)
 
@@ -57,10 +59,10 @@ def sessions_by_channel(
             x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %d")),
             y=alt.Y("sum(sessions):Q", title="Sessions", stack="zero"),
             color=alt.Color("channel:N", title=None, scale=alt.Scale(scheme="tableau10")),
-            opacity=alt.condition(pick, alt.value(0.85), alt.value(0.12)),
+            opacity=highlight(pick, 0.85, 0.12),
             tooltip=[
                 alt.Tooltip("date:T"),
-                "channel:N",
+                alt.Tooltip("channel:N"),
                 alt.Tooltip("sum(sessions):Q", format=",", title="sessions"),
             ],
         )

@@ -27,7 +27,7 @@ def freshness(
         .encode(
             y=alt.Y("account:N", title=None),
             x=alt.X("first:T", title=None),
-            x2="last:T",
+            x2=alt.X2("last:T"),
             color=alt.Color(
                 "status:N",
                 title=None,
@@ -37,10 +37,10 @@ def freshness(
                 ),
             ),
             tooltip=[
-                "account:N",
+                alt.Tooltip("account:N"),
                 alt.Tooltip("first:T", title="from"),
                 alt.Tooltip("last:T", title="through"),
-                "status:N",
+                alt.Tooltip("status:N"),
             ],
         )
         .properties(title=title, width="container", height=max(60, 28 * len(data)))

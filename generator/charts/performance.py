@@ -5,16 +5,11 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from generator.charts._common import highlight, require
 from generator.charts.spec import with_theme
 from generator.charts.theme import DEFAULT_THEME, platform_scale
 
 __all__ = ["daily_spend", "platform_mix"]
-
-
-def _require(frame: pd.DataFrame, columns: list[str], chart: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{chart} needs column(s) {', '.join(missing)}")
 
 
 def daily_spend(
@@ -28,7 +23,7 @@ def daily_spend(
 
     ``frame``: date, platform (label), spend (major units).
     """
-    _require(frame, ["date", "platform", "spend"], "daily_spend")
+    require(frame, ["date", "platform", "spend"], "daily_spend")
     pick = alt.selection_point(fields=["platform"], bind="legend")
     chart = (
         alt.Chart(frame.assign(date=pd.to_datetime(frame["date"]).dt.strftime("%Y-%m-%d")))
@@ -39,10 +34,10 @@ def daily_spend(
             color=alt.Color(
                 "platform:N", scale=platform_scale(frame["platform"]), title="Platform"
             ),
-            opacity=alt.condition(pick, alt.value(0.9), alt.value(0.15)),
+            opacity=highlight(pick, 0.9, 0.15),
             tooltip=[
                 alt.Tooltip("date:T", format="%a %b %d"),
-                "platform:N",
+                alt.Tooltip("platform:N"),
                 alt.Tooltip("sum(spend):Q", title="Spend", format=",.2f"),
             ],
         )
@@ -62,7 +57,7 @@ def platform_mix(
 
     ``frame``: platform (label), spend, conversions.
     """
-    _require(frame, ["platform", "spend", "conversions"], "platform_mix")
+    require(frame, ["platform", "spend", "conversions"], "platform_mix")
     shares = frame[["platform", "spend", "conversions"]].copy()
     for column in ("spend", "conversions"):
         total = shares[column].sum()
@@ -77,7 +72,11 @@ def platform_mix(
             x=alt.X("share:Q", title="Share", axis=alt.Axis(format="%")),
             yOffset=alt.YOffset("measure:N", sort=["Spend", "Conversions"]),
             color=alt.Color("measure:N", title=None, sort=["Spend", "Conversions"]),
-            tooltip=["platform:N", "measure:N", alt.Tooltip("share:Q", format=".1%")],
+            tooltip=[
+                alt.Tooltip("platform:N"),
+                alt.Tooltip("measure:N"),
+                alt.Tooltip("share:Q", format=".1%"),
+            ],
         )
         .properties(title=title, width="container")
     )

@@ -38,7 +38,11 @@ def sparklines(
                 scale=alt.Scale(zero=False),
                 axis=alt.Axis(labelFontSize=9, tickCount=3),
             ),
-            tooltip=[alt.Tooltip("date:T"), "measure:N", alt.Tooltip("value:Q", format=",.2f")],
+            tooltip=[
+                alt.Tooltip("date:T"),
+                alt.Tooltip("measure:N"),
+                alt.Tooltip("value:Q", format=",.2f"),
+            ],
         )
         .properties(width=150, height=70)
         .facet(facet=alt.Facet("measure:N", title=None, sort=list(_SPARKS.values())), columns=4)
@@ -76,7 +80,7 @@ def target_bullets(
             scale=alt.Scale(domain=["meets target", "misses target"], range=["#188038", "#d93025"]),
         ),
         tooltip=[
-            "label:N",
+            alt.Tooltip("label:N"),
             alt.Tooltip("value:Q", format=",.3~f"),
             alt.Tooltip("target:Q", format=",.3~f"),
             alt.Tooltip("share:Q", format=".0%"),
@@ -85,7 +89,7 @@ def target_bullets(
     rule = (
         alt.Chart(pd.DataFrame({"x": [1.0]}))
         .mark_rule(strokeWidth=2, color="#202124")
-        .encode(x="x:Q")
+        .encode(x=alt.X("x:Q"))
     )
     chart = alt.layer(bars, rule).properties(
         title=title, width="container", height=max(60, 34 * len(data))

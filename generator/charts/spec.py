@@ -21,9 +21,13 @@ def with_theme(chart: alt.TopLevelMixin, theme: str) -> alt.TopLevelMixin:
     return chart
 
 
-def to_spec(chart: alt.TopLevelMixin) -> dict:
-    """The chart as a Vega-Lite dict, data inline, styled by the theme it names."""
+def to_spec(chart: alt.TopLevelMixin, *, validate: bool = True) -> dict:
+    """The chart as a Vega-Lite dict, data inline, styled by the theme it names.
+
+    ``validate`` checks the spec against the Vega-Lite schema (a third of the time of a
+    chart); the report site skips it for the catalog's charts, whose tests check every one.
+    """
     usermeta = chart.usermeta if isinstance(chart.usermeta, dict) else {}
     theme = usermeta.get("theme", DEFAULT_THEME)
     with alt.theme.enable(theme), alt.data_transformers.enable("default", max_rows=None):
-        return chart.to_dict()
+        return chart.to_dict(validate=validate)

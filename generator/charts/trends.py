@@ -41,7 +41,7 @@ def explorer(
             y=alt.Y(f"sum({measure}):Q", title=measure.capitalize()),
             tooltip=[
                 alt.Tooltip("date:T"),
-                "platform:N",
+                alt.Tooltip("platform:N"),
                 alt.Tooltip(f"sum({measure}):Q", format=",.1f", title=measure),
             ],
         )
@@ -88,8 +88,8 @@ def weekly_kpi(
             color=alt.Color("platform:N", scale=platform_scale(frame["platform"]), title=None),
             tooltip=[
                 alt.Tooltip("week:T", title="Week of"),
-                "platform:N",
-                "kpi:N",
+                alt.Tooltip("platform:N"),
+                alt.Tooltip("kpi:N"),
                 alt.Tooltip("value:Q", format=",.3~f"),
             ],
         )
@@ -166,7 +166,7 @@ def anomaly_timeline(
         alt.Chart(flags)
         .mark_point(size=140, filled=True)
         .encode(
-            x="date:T",
+            x=alt.X("date:T"),
             y=f"{measure}:Q",
             color=alt.Color(
                 "direction:N",
@@ -180,7 +180,7 @@ def anomaly_timeline(
             ),
             tooltip=[
                 alt.Tooltip("date:T"),
-                "direction:N",
+                alt.Tooltip("direction:N"),
                 alt.Tooltip("ratio:Q", format=".0%", title="of normal"),
             ],
         )
@@ -214,8 +214,14 @@ def rolling_kpi(
             x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %d")),
             y=alt.Y("value:Q", title=kpi.upper(), scale=alt.Scale(zero=False)),
             color=alt.Color("series:N", title=None),
-            strokeWidth=alt.condition(alt.datum.series == "7-day", alt.value(3), alt.value(1)),
-            tooltip=[alt.Tooltip("date:T"), "series:N", alt.Tooltip("value:Q", format=",.2f")],
+            strokeWidth=alt.StrokeWidthValue(
+                **alt.condition(alt.datum.series == "7-day", alt.value(3), alt.value(1))
+            ),
+            tooltip=[
+                alt.Tooltip("date:T"),
+                alt.Tooltip("series:N"),
+                alt.Tooltip("value:Q", format=",.2f"),
+            ],
         )
         .properties(title=title, width="container", height=240)
     )

@@ -7,6 +7,7 @@ as they are. Forgetting a filter therefore cannot inject markup into a report.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,10 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+@functools.cache
 def _environment() -> jinja2.Environment:
+    """The page templates' environment, made once per process (it compiles each template
+    once; the data comes with each ``render``)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir() / "pages"),
         autoescape=False,  # Markdown output; escaping is done by _finalize instead
@@ -77,7 +81,7 @@ def page_context(report: Report, theme: str, root: str = "") -> dict[str, Any]:
     currency = summary["currency"]
 
     def chart(name: str, caption: str | None = None, **params: Any) -> Markup:
-        spec = to_spec(catalog.build_chart(report, name, theme, **params))
+        spec = to_spec(catalog.build_chart(report, name, theme, **params), validate=False)
         suffix = "-".join(str(v) for v in params.values())
         return fragments.chart(spec, f"{name}-{suffix}" if suffix else name, caption=caption)
 

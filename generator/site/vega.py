@@ -2,10 +2,12 @@
 
 Made by vl-convert-python's ``javascript_bundle()`` for the Vega-Lite version Altair writes,
 and cached on disk by version (making it takes a second or two), so no page ever loads a CDN.
+A process that builds several sites makes it once.
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import altair as alt
@@ -21,6 +23,10 @@ def bundle(cache_dir: Path) -> Path:
     vl_version = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
     path = cache_dir / f"vega-bundle-{vl_convert.__version__}-vl{vl_version}.js"
     if not path.exists():
-        script = vl_convert.javascript_bundle(vl_version=vl_version)
-        atomic_write_bytes(path, script.encode("utf-8"))
+        atomic_write_bytes(path, _script(vl_version))
     return path
+
+
+@functools.cache
+def _script(vl_version: str) -> bytes:
+    return vl_convert.javascript_bundle(vl_version=vl_version).encode("utf-8")

@@ -188,11 +188,13 @@ class Lake:
         """Run DuckDB SQL over views of every dataset; returns an Arrow table.
 
         Each view has the dataset's canonical columns plus ``client`` (and ``month`` for
-        dated datasets) from the partition path.
+        dated datasets) from the partition path. Only the datasets the SQL names get a view
+        (making one reads the footer of each of its files).
         """
         with duckdb.connect() as con:
             for dataset in TABLES:
-                self._register(con, dataset)
+                if re.search(rf"\b{dataset}\b", sql):
+                    self._register(con, dataset)
             try:
                 return con.sql(sql, params=list(params or [])).to_arrow_table()
             except duckdb.Error as exc:

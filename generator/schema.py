@@ -26,6 +26,7 @@ __all__ = [
     "CONVERSIONS",
     "CREATIVES",
     "PLATFORMS",
+    "SITE_EVENTS",
     "SITE_FUNNEL",
     "SOURCES",
     "TABLES",
@@ -230,9 +231,41 @@ SITE_FUNNEL = _schema(
     ],
 )
 
+#: One row per (UTC minute, user, event, session source/medium/campaign, device, country,
+#: page): analytics events for ordered funnels. Users are hashed as in ``touchpoints`` (the two
+#: join on ``user_id``); ``event_count`` counts identical events within the minute.
+SITE_EVENTS = _schema(
+    "site_events",
+    1,
+    [
+        _field("timestamp", _UTC),
+        _field("user_id", pa.string()),
+        _field("event_name", pa.string()),
+        _field("session_source", pa.string()),
+        _field("session_medium", pa.string()),
+        _field("session_campaign", pa.string()),
+        _field("channel", pa.string()),
+        _field("device_category", pa.string()),
+        _field("country", pa.string()),
+        _field("page_path", pa.string()),
+        _field("event_count", pa.int64(), counts=True),
+        _field("property_id", pa.string()),
+        _field("source", pa.string()),
+        *_lineage(),
+    ],
+)
+
 TABLES: Mapping[str, pa.Schema] = {
     table_schema.metadata[b"table"].decode(): table_schema
-    for table_schema in (AD_PERFORMANCE, ACTIONS, CREATIVES, TOUCHPOINTS, CONVERSIONS, SITE_FUNNEL)
+    for table_schema in (
+        AD_PERFORMANCE,
+        ACTIONS,
+        CREATIVES,
+        TOUCHPOINTS,
+        CONVERSIONS,
+        SITE_EVENTS,
+        SITE_FUNNEL,
+    )
 }
 
 

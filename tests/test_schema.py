@@ -36,6 +36,7 @@ def test_every_table_is_named_and_versioned():
         "creatives",
         "touchpoints",
         "conversions",
+        "site_events",
         "site_funnel",
     }
     for name, table_schema in schema.TABLES.items():

@@ -55,6 +55,7 @@ FETCHERS = {
     "site_funnel": "fetch_site_funnel",
     "touchpoints": "fetch_touchpoints",
     "conversions": "fetch_conversions",
+    "site_events": "fetch_site_events",
 }
 
 

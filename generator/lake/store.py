@@ -49,6 +49,7 @@ DATED = {
     "site_funnel": "date",
     "touchpoints": "timestamp",
     "conversions": "timestamp",
+    "site_events": "timestamp",
 }
 #: Datasets kept as versioned rows, and the columns that identify a row.
 KEYED = {"creatives": ("platform", "account_id", "creative_id", "version")}

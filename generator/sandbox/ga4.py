@@ -4,26 +4,31 @@ Served under ``/ga4``: ``POST /token`` (refresh-token grant), ``GET /{version}/p
 (the Admin API's Property) and ``POST /{version}/properties/{id}:runReport``, for the catalog's
 ``ga4`` accounts, answered from ``world.journeys`` in the client's time zone and currency.
 
-Events: a session that reached k funnel steps fires ``FUNNELS[profile][0..k-1]`` at its start,
-except the funnel's last step, the key event, which is fired from the conversions table at the
-conversion's time inside the user's latest session: never counted twice, and absent when the
-world ended first. ``keyEvents`` counts key events; ``totalRevenue``/``purchaseRevenue`` sum
-purchase values.
+Events are the journeys' ``site_events``: a session that reached k funnel steps fires
+``FUNNELS[profile][0..k-1]`` one after the other from its start, each at its own minute and
+page, except the funnel's last step, the key event, which is fired from the conversions table
+at the conversion's time inside the user's latest session: never counted twice, and absent when
+the world ended first. A session's steps stay on its local day, so daily reports count them on
+the day the session started. ``keyEvents`` counts key events; ``totalRevenue``/
+``purchaseRevenue`` sum purchase values. ``deviceCategory`` and ``country`` are the visitor's,
+the same in each of their sessions.
 
 runReport serves session facts (``sessions``) and event facts (``eventCount``, ``keyEvents``,
 ``totalRevenue``, ``purchaseRevenue``) over ``SESSION_DIMENSIONS``/``EVENT_DIMENSIONS`` (the GA
-client id is the user-scoped custom dimension ``customUser:client_id``), one date range,
-``dimensionFilter`` and ``limit``/``offset``, rows sorted by their dimensions so pages are
-stable; anything else is Google's ``INVALID_ARGUMENT``. Quotas are token buckets on the sandbox
-clock (a request costs ``5 + rows // 1000``) shown in ``propertyQuota``; an empty bucket, or
-requests faster than ``state.throttle`` allows, answer 429 ``RESOURCE_EXHAUSTED``. Versions
-outside ``CURRENT_VERSIONS`` get Google's HTML 404 page naming the URL.
+client id is the user-scoped custom dimension ``customUser:client_id``), at most
+``MAX_DIMENSIONS`` of them, one date range, ``dimensionFilter`` and ``limit``/``offset``, rows
+sorted by their dimensions so pages are stable; anything else is Google's ``INVALID_ARGUMENT``.
+Quotas are token buckets on the sandbox clock (a request costs ``5 + rows // 1000``) shown in
+``propertyQuota``; an empty bucket, or requests faster than ``state.throttle`` allows, answer
+429 ``RESOURCE_EXHAUSTED``. Versions outside ``CURRENT_VERSIONS`` get Google's HTML 404 page
+naming the URL.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import weakref
 from collections import Counter
 from dataclasses import dataclass, field
@@ -34,7 +39,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from starlette.requests import Request
@@ -43,7 +47,7 @@ from starlette.routing import Route
 
 from generator.sandbox.catalog import AccountSpec, ClientSpec
 from generator.sandbox.common import bearer, read_form
-from generator.sandbox.journeys import FUNNELS
+from generator.sandbox.journeys import Journeys, site_events
 from generator.sandbox.state import SandboxState
 from generator.sandbox.world import World
 
@@ -69,8 +73,9 @@ ENVIRONMENT = {
 CURRENT_VERSIONS = {"v1beta"}  # v1alpha exists upstream but is not emulated
 CLIENT_ID = "customUser:client_id"
 _SESSION_SCOPE = ("sessionSource", "sessionMedium", "sessionCampaignId", "sessionCampaignName")
-SESSION_DIMENSIONS = ("date", "dateHourMinute", CLIENT_ID, *_SESSION_SCOPE)
-EVENT_DIMENSIONS = (*SESSION_DIMENSIONS, "eventName", "transactionId")
+_VISITOR = ("deviceCategory", "country")
+SESSION_DIMENSIONS = ("date", "dateHourMinute", CLIENT_ID, *_SESSION_SCOPE, *_VISITOR)
+EVENT_DIMENSIONS = (*SESSION_DIMENSIONS, "eventName", "transactionId", "pagePath")
 #: metric -> GA4's MetricType
 SESSION_METRICS = {"sessions": "TYPE_INTEGER"}
 EVENT_METRICS = {"eventCount": "TYPE_INTEGER", "keyEvents": "TYPE_FLOAT"} | dict.fromkeys(
@@ -78,6 +83,7 @@ EVENT_METRICS = {"eventCount": "TYPE_INTEGER", "keyEvents": "TYPE_FLOAT"} | dict
 )
 RENAMED = {"conversions": "keyEvents", "totalConversions": "keyEvents"}
 DEFAULT_LIMIT, MAX_LIMIT = 10_000, 250_000
+MAX_DIMENSIONS = 9  # "Requests are allowed up to 9 dimensions" (the Dimension reference)
 #: A standard property's quotas (the Data API's "limits and quotas" page).
 QUOTA_LIMITS = {"tokensPerDay": 200_000, "tokensPerHour": 40_000, "concurrentRequests": 10} | {
     "serverErrorsPerProjectPerHour": 10,
@@ -103,7 +109,7 @@ _STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DEN
 _STATUS |= {429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 502: "UNAVAILABLE", 503: "UNAVAILABLE"}
 _INDUSTRY = {"ecommerce": "SHOPPING", "b2b": "BUSINESS_AND_INDUSTRIAL_MARKETS"}
 _INDUSTRY |= {"local": "HEALTHCARE"}
-_EVENT_ONLY = {"eventName", "transactionId", *EVENT_METRICS}
+_EVENT_ONLY = {"eventName", "transactionId", "pagePath", *EVENT_METRICS}
 #: stringFilter matchType -> (pyarrow test, pattern from the value); EXACT is an equality
 _MATCHES = {
     "BEGINS_WITH": (pc.starts_with, str),
@@ -222,10 +228,9 @@ async def _run_report(request: Request) -> Response:
     except ValueError as exc:  # _Invalid, or a body that is not JSON
         message = str(exc) if isinstance(exc, _Invalid) else "Invalid JSON payload received."
         return _error(400, message)
-    site = _site(state.world, client, account)
     quota.in_flight += 1
     try:
-        page, total = await asyncio.to_thread(_answer, site, query)
+        page, total = await asyncio.to_thread(_answer_for, state.world, client, account, query)
     except _Invalid as exc:
         return _error(400, str(exc))
     finally:
@@ -264,6 +269,11 @@ class _Query:
             if key in _NOT_EMULATED and body[key]:
                 raise _Invalid(f"{key} is not emulated by the sandbox")
         dimensions = _names(body.get("dimensions"), "dimension", EVENT_DIMENSIONS)
+        if len(dimensions) > MAX_DIMENSIONS:
+            raise _Invalid(
+                f"Requests are limited to {MAX_DIMENSIONS} dimensions within a nested request. "
+                f"This request is for {len(dimensions)} dimensions."
+            )
         metrics = _names(body.get("metrics"), "metric", {**SESSION_METRICS, **EVENT_METRICS})
         if not metrics:
             raise _Invalid("The sandbox needs at least one metric in a report.")
@@ -327,6 +337,11 @@ def _int(body: dict, key: str, default: int) -> int:
         return int(body.get(key, default))  # int64 fields may arrive as JSON strings
     except (TypeError, ValueError):
         raise _Invalid(f"Invalid value at '{key}', expected an integer.") from None
+
+
+def _answer_for(world: World, client: ClientSpec, account: AccountSpec, query: _Query):
+    """``_answer`` from the property's site, built first if no report has needed it yet."""
+    return _answer(_site(world, client, account), query)
 
 
 def _answer(site: _Site, query: _Query) -> tuple[pa.Table, int]:
@@ -404,7 +419,9 @@ def _render(page: pa.Table, total: int, query: _Query, meta: dict, quota: dict |
         values = [_cells(page[m], metrics[m] == "TYPE_CURRENCY") for m in query.metrics]
         opening = ['{"dimensionValues":[', *_joined(dims), "],"] if dims else ["{"]
         rows = pc.binary_join_element_wise(*opening, '"metricValues":[', *_joined(values), "]}", "")
-        parts.append(',"rows":[' + ",".join(rows.to_pylist()) + "]")
+        rows = pa.concat_arrays(rows.chunks) if isinstance(rows, pa.ChunkedArray) else rows
+        listed = pa.ListArray.from_arrays(pa.array([0, len(rows)], pa.int32()), rows)
+        parts.append(',"rows":[' + pc.binary_join(listed, ",")[0].as_py() + "]")
     if total:  # proto3 JSON leaves out zeros and empty lists
         parts.append(f',"rowCount":{total}')
     parts.append(',"metadata":' + json.dumps(meta))
@@ -447,69 +464,80 @@ def _money(micros: int) -> str:
 
 @dataclass
 class _Site:
-    """One property's sessions and key events as GA4 columns, days in its time zone."""
+    """One property's sessions and events as GA4 columns, days in its time zone.
 
-    profile: str
-    sessions: pa.Table  # local_date, SESSION_DIMENSIONS, sessions, steps
-    key_events: pa.Table  # local_date, EVENT_DIMENSIONS, EVENT_METRICS
+    ``timeline`` holds each event's time, session row, conversion row (key events only), name
+    and page; ``events`` joins a range of it to the session's dimensions and the conversion's
+    metrics (``orders``), so only the rows a report reads are ever built.
+    """
+
+    sessions: pa.Table  # local_date, SESSION_DIMENSIONS, sessions
+    timeline: pa.Table  # local_date, date, dateHourMinute, session, conversion, eventName, ...
+    orders: pa.Table  # per conversion: transactionId, keyEvents, totalRevenue, purchaseRevenue
 
     def events(self, first: date, last: date) -> pa.Table:
-        """Funnel steps of the sessions started in the range (at their start), its key events."""
-        sessions = _between(self.sessions, first, last)
-        funnel = FUNNELS[self.profile]
-        fired = np.minimum(sessions["steps"].to_numpy(), len(funnel) - 1)  # key event: see below
-        index = np.repeat(np.arange(len(fired)), fired)
-        step = np.arange(len(index)) - np.repeat(np.cumsum(fired) - fired, fired)
-        steps = sessions.select(["local_date", *SESSION_DIMENSIONS]).take(index)
-        extra = {"eventName": np.array(funnel, dtype=object)[step], "transactionId": "(not set)"}
-        extra |= {"eventCount": 1, "keyEvents": 0, "totalRevenue": 0, "purchaseRevenue": 0}
-        return pa.concat_tables([_with(steps, extra), _between(self.key_events, first, last)])
+        """Every event of the range, funnel steps and key events: EVENT_DIMENSIONS, metrics."""
+        timeline = _between(self.timeline, first, last)
+        scope = self.sessions.select([CLIENT_ID, *_SESSION_SCOPE, *_VISITOR])
+        scope = scope.take(timeline["session"])
+        orders = self.orders.take(timeline["conversion"])  # null for a funnel step
+        columns = {name: pc.fill_null(scope[name], "(not set)") for name in scope.column_names}
+        columns |= {
+            name: pc.fill_null(orders[name], "(not set)" if name == "transactionId" else 0)
+            for name in orders.column_names
+        }
+        columns["eventCount"] = pa.repeat(1, timeline.num_rows).cast(pa.int64())
+        dated = timeline.select(["local_date", "date", "dateHourMinute", "eventName", "pagePath"])
+        return _with(dated, columns)
 
 
 _SITES: weakref.WeakKeyDictionary[World, dict[str, _Site]] = weakref.WeakKeyDictionary()
+_BUILDING = threading.Lock()  # reports run in threads: one builds a site, the others wait
 #: GA4 session-scoped dimension -> the journeys column it comes from
 _FROM_JOURNEYS = {CLIENT_ID: "user_id", "sessionSource": "source", "sessionMedium": "medium"}
 _FROM_JOURNEYS |= {"sessionCampaignId": "campaign_id", "sessionCampaignName": "campaign_name"}
+_FROM_JOURNEYS |= {"deviceCategory": "device_category", "country": "country"}
+#: ``_Site.timeline`` column -> the ``site_events`` column it comes from
+_FROM_EVENTS = {"session": "session", "conversion": "conversion"}
+_FROM_EVENTS |= {"eventName": "event_name", "pagePath": "page_path"}
 
 
 def _site(world: World, client: ClientSpec, account: AccountSpec) -> _Site:
-    sites = _SITES.setdefault(world, {})
-    if client.slug not in sites:
-        journeys, zone = world.journeys, account.timezone
-        sessions = journeys.sessions.filter(pc.equal(journeys.sessions["client"], client.slug))
-        won = journeys.conversions.filter(pc.equal(journeys.conversions["client"], client.slug))
-        scope = {name: pc.fill_null(sessions[c], "(not set)") for name, c in _FROM_JOURNEYS.items()}
-        facts = _with(_local(sessions["timestamp"], zone), scope | {"sessions": 1})
-        facts = facts.append_column("steps", sessions["steps"])
-        sites[client.slug] = _Site(client.profile, facts, _key_events(sessions, won, zone))
-    return sites[client.slug]
+    with _BUILDING:
+        sites = _SITES.setdefault(world, {})
+        if client.slug not in sites:
+            sites[client.slug] = _build_site(world.journeys, client, account.timezone)
+        return sites[client.slug]
 
 
-def _key_events(sessions: pa.Table, conversions: pa.Table, zone: str) -> pa.Table:
-    """Conversions as key events inside the user's latest session before them."""
-    visits = sessions.select(["user_id", "timestamp", *list(_FROM_JOURNEYS.values())[1:]])
-    joined = pd.merge_asof(
-        conversions.to_pandas().sort_values("timestamp"),
-        visits.to_pandas().sort_values("timestamp"),
-        on="timestamp",
-        by="user_id",
-        direction="backward",
-    )
-    bought = (joined["event_name"] == "purchase").to_numpy()
-    value = joined["value_micros"].to_numpy(dtype=np.int64)
+def _build_site(journeys: Journeys, client: ClientSpec, zone: str) -> _Site:
+    sessions = journeys.sessions.filter(pc.equal(journeys.sessions["client"], client.slug))
+    won = journeys.conversions.filter(pc.equal(journeys.conversions["client"], client.slug))
+    scope = {name: pc.fill_null(sessions[c], "(not set)") for name, c in _FROM_JOURNEYS.items()}
+    facts = _with(_local(sessions["timestamp"], zone), scope | {"sessions": 1})
+    events = site_events(sessions, won, client.profile, zone)
+    timeline = _local(events["timestamp"], zone)
+    for name, column in _FROM_EVENTS.items():
+        timeline = timeline.append_column(name, events[column])
+    return _Site(facts, timeline, _orders(won))
+
+
+def _orders(conversions: pa.Table) -> pa.Table:
+    """Each conversion's key-event metrics and, for a purchase, its order number."""
+    bought = pc.equal(conversions["event_name"], "purchase").to_numpy(zero_copy_only=False)
+    value = conversions["value_micros"].to_numpy()
     orders = [  # an order number, not the client id that conversion_id carries
         "T-" + sha256(cid.encode()).hexdigest()[:12].upper() if purchase else "(not set)"
-        for cid, purchase in zip(joined["conversion_id"], bought, strict=True)
+        for cid, purchase in zip(conversions["conversion_id"].to_pylist(), bought, strict=True)
     ]
-    columns = {name: joined[c].fillna("(not set)") for name, c in _FROM_JOURNEYS.items()}
-    columns |= {"eventName": joined["event_name"], "transactionId": orders, "eventCount": 1}
-    columns |= {
-        "keyEvents": 1,
-        "totalRevenue": value,
-        "purchaseRevenue": np.where(bought, value, 0),
-    }
-    stamps = pa.array(joined["timestamp"], pa.timestamp("us", tz="UTC"))
-    return _with(_local(stamps, zone), columns)
+    return pa.table(
+        {
+            "transactionId": pa.array(orders, pa.string()),
+            "keyEvents": pa.repeat(1, len(orders)).cast(pa.int64()),
+            "totalRevenue": pa.array(value, pa.int64()),
+            "purchaseRevenue": pa.array(np.where(bought, value, 0), pa.int64()),
+        }
+    )
 
 
 def _with(table: pa.Table, columns: dict[str, Any]) -> pa.Table:
@@ -527,13 +555,21 @@ def _with(table: pa.Table, columns: dict[str, Any]) -> pa.Table:
 def _local(stamps: pa.Array | pa.ChunkedArray, zone: str) -> pa.Table:
     """``local_date``, ``date`` and ``dateHourMinute`` of UTC instants in ``zone``."""
     local = pc.local_timestamp(stamps.cast(pa.timestamp("us", tz=zone)))
+    # YYYYMMDD and YYYYMMDDHHMM by arithmetic: strftime formats value by value, far slower
+    day = _joined_digits(_joined_digits(pc.year(local), pc.month(local)), pc.day(local))
+    minute = _joined_digits(_joined_digits(day, pc.hour(local)), pc.minute(local))
     return pa.table(
         {
             "local_date": local.cast(pa.date32()),
-            "date": pc.strftime(local, format="%Y%m%d"),
-            "dateHourMinute": pc.strftime(local, format="%Y%m%d%H%M"),
+            "date": day.cast(pa.string()),
+            "dateHourMinute": minute.cast(pa.string()),
         }
     )
+
+
+def _joined_digits(high: pa.ChunkedArray, low: pa.ChunkedArray) -> pa.ChunkedArray:
+    """``high`` followed by the two digits of ``low`` (2026, 10 -> 202610)."""
+    return pc.add(pc.multiply(high, 100), low)
 
 
 def _between(table: pa.Table, first: date, last: date) -> pa.Table:

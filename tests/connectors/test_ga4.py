@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from generator.connectors import get_connector
+from generator.connectors import ga4, get_connector
 from generator.connectors.ga4 import API_VERSION, GA4, KEY_EVENTS, channel_of
 from generator.errors import (
     ApiVersionRetired,
@@ -16,6 +16,7 @@ from generator.errors import (
     RateLimited,
     ResponseInvalid,
 )
+from generator.schema import SITE_EVENTS
 
 from .conftest import FIXTURES, Replay, fixture
 
@@ -29,6 +30,17 @@ REPORT = f"/{API_VERSION}/properties/{PROPERTY}:runReport"
 ADMIN = f"/{API_VERSION}/properties/{PROPERTY}"
 NOV_1 = date(2026, 11, 1)
 RAW_IDS = ("1041174459.1761955200", "5511860698.1761868800", "9280429052.1761955200")
+EVENT_DIMENSIONS = [
+    "dateHourMinute",
+    "customUser:client_id",
+    "eventName",
+    "sessionSource",
+    "sessionMedium",
+    "sessionCampaignName",
+    "deviceCategory",
+    "country",
+    "pagePath",
+]
 
 
 def connector(replay: Replay, page_size: int | None = None) -> GA4:
@@ -59,6 +71,12 @@ def error(status: int, name: str, **headers) -> httpx.Response:
 
 def bodies(replay: Replay) -> list[dict]:
     return [json.loads(r.content) for r in replay.to(":runReport")]
+
+
+def paged(answer: dict, size: int) -> list[dict]:
+    """``answer`` cut into pages of ``size`` rows, each with the whole ``rowCount``."""
+    rows = answer["rows"]
+    return [answer | {"rows": rows[at : at + size]} for at in range(0, len(rows), size)]
 
 
 async def test_funnel_request_paging_and_normalisation():
@@ -165,6 +183,98 @@ async def test_conversions_one_row_per_key_event_with_exact_revenue():
     assert rows[0]["timestamp"] == datetime(2026, 11, 1, 15, 15, tzinfo=UTC)
     assert all(r["user_id"] not in RAW_IDS and len(r["user_id"]) == 32 for r in rows)
     assert not any(raw in id_ for raw in RAW_IDS for id_ in ids)
+
+
+async def test_site_events_request_paging_and_normalisation():
+    replay = routes(*paged(fixture("ga4", "site_events.json"), 4))
+    async with connector(replay, page_size=4) as c:
+        table = await c.fetch_site_events(PROPERTY, NOV_1, NOV_1)
+    first, second = bodies(replay)
+    # local days one either side, as for touchpoints: the lake keeps site events by UTC day
+    assert first["dateRanges"] == [{"startDate": "2026-10-31", "endDate": "2026-11-02"}]
+    assert [d["name"] for d in first["dimensions"]] == EVENT_DIMENSIONS  # GA4's most: nine
+    assert [m["name"] for m in first["metrics"]] == ["eventCount"]
+    assert "dimensionFilter" not in first and first["returnPropertyQuota"] is True
+    assert (first["limit"], first["offset"], second["offset"]) == (4, 0, 4)
+    assert table.schema == SITE_EVENTS
+    rows = table.to_pylist()
+    # New York, the night clocks go back: 20:30 EDT on Oct 31 is already Nov 1 in UTC, 23:59
+    # UTC the last minute kept; 01:30 happened twice (the first, EDT, is taken), 02:30 is EST
+    assert [(r["timestamp"], r["event_name"], r["event_count"]) for r in rows] == [
+        (datetime(2026, 11, 1, 0, 30, tzinfo=UTC), "session_start", 1),
+        (datetime(2026, 11, 1, 0, 34, tzinfo=UTC), "view_item", 1),
+        (datetime(2026, 11, 1, 5, 30, tzinfo=UTC), "view_item", 3),
+        (datetime(2026, 11, 1, 7, 30, tzinfo=UTC), "add_to_cart", 2),
+        (datetime(2026, 11, 1, 23, 59, tzinfo=UTC), "purchase", 1),
+    ]
+    channels = ["google_ads", "google_ads", "facebook", "direct", "email"]
+    assert [r["channel"] for r in rows] == channels
+    cart = rows[3]
+    assert (cart["session_source"], cart["session_medium"], cart["session_campaign"]) == (
+        "(direct)",
+        "(none)",
+        "(direct)",
+    )
+    assert (cart["device_category"], cart["country"], cart["page_path"]) == (
+        "tablet",
+        "Germany",
+        "/cart",
+    )
+    assert rows[2]["page_path"] == "/products/down-parka"
+    users = [r["user_id"] for r in rows]
+    assert users[0] == users[1] != users[2] and len(set(users)) == 3
+    assert all(len(u) == 32 and u not in RAW_IDS for u in users)
+    assert {(r["property_id"], r["source"], r["api_version"]) for r in rows} == {
+        (PROPERTY, "ga4", API_VERSION)
+    }
+
+
+async def test_site_events_hash_users_as_touchpoints_do():
+    answers = [fixture("ga4", "touchpoints.json"), *[fixture("ga4", "site_events.json")] * 2]
+    async with connector(routes(*answers)) as c:
+        touch = await c.fetch_touchpoints(PROPERTY, NOV_1, NOV_1)
+        events = await c.fetch_site_events(f"properties/{PROPERTY}", NOV_1, NOV_1)
+        elsewhere = await c.fetch_site_events("398765432", NOV_1, NOV_1)
+    # the first touchpoint and the first event are both client id RAW_IDS[0]
+    assert touch["user_id"][0] == events["user_id"][0]
+    assert not set(events["user_id"].to_pylist()) & set(elsewhere["user_id"].to_pylist())
+
+
+@pytest.mark.parametrize(
+    "name", ["funnel_page1.json", "touchpoints.json", "conversions.json", "site_events.json"]
+)
+@pytest.mark.parametrize("indent", [None, 2])
+def test_cells_read_off_the_bytes_are_the_parsed_ones(name, indent):
+    content = json.dumps(fixture("ga4", name), indent=indent, ensure_ascii=False).encode()
+    page = ga4._report_page(httpx.Response(200, content=content))
+    assert ga4._VALUES in page  # the fast reading applied
+    assert ga4._columns(page, ()) == ga4._columns(json.loads(content), ())
+    assert page["rowCount"] == json.loads(content)["rowCount"]
+
+
+def _empty_cell(body):  # proto3 JSON may leave an empty string out
+    body["rows"][1]["dimensionValues"][0] = {}
+
+
+def _totals(body):  # cells outside the rows
+    body["totals"] = [body["rows"][0]]
+
+
+def _extra_key(body):
+    body["rows"][0]["note"] = "x"
+
+
+@pytest.mark.parametrize(
+    ("change", "minute"),
+    [(_empty_cell, ""), (_totals, "202610312034"), (_extra_key, "202610312034")],
+)
+def test_answers_of_another_shape_are_parsed_whole(change, minute):
+    body = fixture("ga4", "site_events.json")
+    change(body)
+    content = json.dumps(body).encode()
+    page = ga4._report_page(httpx.Response(200, content=content))
+    assert ga4._VALUES not in page and page == json.loads(content)
+    assert ga4._columns(page, ())["dateHourMinute"][1] == minute
 
 
 async def test_account_info_reads_the_admin_property():
@@ -359,7 +469,7 @@ async def test_property_ids_and_what_ga4_does_not_offer():
         with pytest.raises(ConnectorError, match="does not provide ad_performance"):
             await c.fetch("ad_performance", PROPERTY, NOV_1, NOV_1)
     assert GA4.has_creatives is False
-    assert GA4.datasets == ("site_funnel", "touchpoints", "conversions")
+    assert GA4.datasets == ("site_funnel", "site_events", "touchpoints", "conversions")
     with pytest.raises(AuthFailed, match="credentials lack refresh_token"):
         get_connector("ga4", {k: v for k, v in CREDENTIALS.items() if k != "refresh_token"})
 

@@ -4,9 +4,10 @@ import asyncio
 import functools
 import re
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -17,13 +18,14 @@ from generator.errors import ApiVersionRetired, RateLimited
 from generator.sandbox import DEMO_CREDENTIALS, Faults, create_app, serve_process
 from generator.sandbox import ga4 as sandbox
 from generator.sandbox.catalog import CLIENTS
-from generator.sandbox.journeys import FUNNELS
+from generator.sandbox.journeys import FUNNELS, site_events
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 START, END = date(2026, 9, 22), date(2026, 11, 22)
 FAST = RetryPolicy(base=0.005, cap=0.02)
 PROPERTIES = [(c, a) for c in CLIENTS for a in c.accounts if a.source == "ga4"]
-DATASETS = ("site_funnel", "touchpoints", "conversions")
+_DAY = timedelta(days=1)
+DATASETS = ("site_funnel", "site_events", "touchpoints", "conversions")
 
 
 def connect(app, **options):
@@ -130,6 +132,71 @@ def test_site_funnel_counts_steps_and_key_events_per_local_day(fetched, world, c
     assert set(got["account_timezone"]) == {info.timezone} == {client.timezone}
     by_day = got[got["event_name"] == steps[0]].groupby("date")["event_count"].sum()
     assert by_day.to_dict() == sessions.groupby("local_day").size().to_dict()
+
+
+@pytest.mark.parametrize(("client", "account"), PROPERTIES, ids=[c.slug for c, _ in PROPERTIES])
+def test_site_events_are_the_worlds_per_user_and_minute(fetched, world, client, account):
+    got, touch = (fetched[0][account.account_id][1][d] for d in ("site_events", "touchpoints"))
+    expected = world_events(world, client)
+    expected = expected[expected["minute"].dt.date.between(START, END)]
+    # ids are hashed, so visitors are matched by what they did: each one's events, minute by
+    # minute, with session, device, country and page, are one visitor's in the world
+    got = got.loc[got.index.repeat(got["event_count"])].rename(columns={"timestamp": "minute"})
+    assert len(got) == len(expected) > 0
+    assert Counter(_visits(got, "user_id")) == Counter(_visits(expected, "user"))
+    assert set(got["device_category"]) == {"mobile", "desktop", "tablet"}
+    assert (got.groupby("user_id")[["device_category", "country"]].nunique() == 1).all().all()
+    # the same visitor hashes alike here and in touchpoints
+    started = got.loc[got["event_name"] == "session_start", "user_id"]
+    assert set(started) == set(touch["user_id"])
+    assert set(got["source"]) == {"ga4"} and set(got["property_id"]) == {account.account_id}
+
+
+_EVENT_COLUMNS = ["event_name", "page_path", "device_category", "country"]
+_EVENT_COLUMNS += ["session_source", "session_medium", "session_campaign"]
+
+
+def _visits(frame, user):
+    """Each visitor's events as one number and a count: the sum of their rows' hashes (minute,
+    event, page, device, country, session), the same for the same events in any order."""
+    minute = frame["minute"].dt.tz_convert("UTC") - pd.Timestamp(0, tz="UTC")
+    rows = (minute // pd.Timedelta(minutes=1)).to_numpy(np.uint64)
+    for column in _EVENT_COLUMNS:
+        values = frame[column].to_numpy(dtype=object)
+        rows = rows * np.uint64(1_000_003) ^ pd.util.hash_array(values, categorize=False)
+    rows = pd.Series(rows % np.uint64(1 << 52), dtype=np.int64)  # sums that cannot overflow
+    per_visitor = rows.groupby(frame[user].to_numpy()).agg(["sum", "size"])
+    return list(per_visitor.itertuples(index=False, name=None))
+
+
+@functools.cache
+def world_events(world, client):
+    """The world's site events of the client around the window, at the UTC minute GA4's local
+    minute reads as (in the hour clocks go back, the first of the two), with their visitor and
+    session."""
+    journeys, zone = world.journeys, client.timezone
+    sessions = journeys.sessions.filter(pc.equal(journeys.sessions["client"], client.slug))
+    won = journeys.conversions.filter(pc.equal(journeys.conversions["client"], client.slug))
+    events = site_events(sessions, won, client.profile, zone).to_pandas()
+    first, last = (pd.Timestamp(day, tz="UTC") for day in (START - _DAY, END + 2 * _DAY))
+    events = events[events["timestamp"].between(first, last)].reset_index(drop=True)
+    columns = ["user_id", "device_category", "country", "source", "medium", "campaign_name"]
+    of = sessions.select(columns).take(events["session"].to_numpy(np.int64)).to_pandas()
+    local = events["timestamp"].dt.tz_convert(zone).dt.tz_localize(None).dt.floor("min")
+    first = np.ones(len(local), dtype=bool)
+    return pd.DataFrame(
+        {
+            "user": of["user_id"],
+            "minute": local.dt.tz_localize(zone, ambiguous=first).dt.tz_convert("UTC"),
+            "event_name": events["event_name"],
+            "page_path": events["page_path"],
+            "device_category": of["device_category"],
+            "country": of["country"],
+            "session_source": of["source"],
+            "session_medium": of["medium"],
+            "session_campaign": of["campaign_name"].fillna("(not set)"),
+        }
+    )
 
 
 def test_the_chaos_was_survived_by_retrying(fetched):

@@ -1,16 +1,20 @@
 """The GA4 sandbox answers in the Data and Admin APIs' shapes, from the world's journeys."""
 
+import functools
 import json
 from datetime import UTC, datetime
 
 import httpx
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from generator.sandbox import DEMO_CREDENTIALS, Faults, create_app
 from generator.sandbox import ga4 as sandbox
-from generator.sandbox.journeys import FUNNELS
+from generator.sandbox.catalog import CLIENTS
+from generator.sandbox.journeys import FUNNELS, PAGES, site_events
 
 CREDS = DEMO_CREDENTIALS["ga4"]
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
@@ -21,6 +25,27 @@ FUNNEL = {
     "dimensions": [{"name": "date"}, {"name": "eventName"}],
     "metrics": [{"name": "eventCount"}, {"name": "keyEvents"}, {"name": "totalRevenue"}],
     "returnPropertyQuota": True,
+}
+WEEK = [{"startDate": "2026-10-05", "endDate": "2026-10-11"}]
+#: the site events report the connector asks for: nine dimensions, GA4's most
+EVENTS = {
+    "dateRanges": WEEK,
+    "dimensions": [
+        {"name": name}
+        for name in (
+            "dateHourMinute",
+            "customUser:client_id",
+            "eventName",
+            "sessionSource",
+            "sessionMedium",
+            "sessionCampaignName",
+            "deviceCategory",
+            "country",
+            "pagePath",
+        )
+    ],
+    "metrics": [{"name": "eventCount"}],
+    "limit": 250_000,
 }
 SESSIONS = {
     "dateRanges": [{"startDate": DAY, "endDate": DAY}],
@@ -79,6 +104,22 @@ def truth(world, slug="northwind", zone="America/New_York"):
     return sessions, conversions
 
 
+@functools.cache
+def site_truth(world, client):
+    """The client's sessions, conversions and ``site_events`` as frames (once per client:
+    the tests only read them)."""
+    journeys = world.journeys
+    sessions = journeys.sessions.filter(pc.equal(journeys.sessions["client"], client.slug))
+    won = journeys.conversions.filter(pc.equal(journeys.conversions["client"], client.slug))
+    events = site_events(sessions, won, client.profile, client.timezone)
+    return sessions.to_pandas(), won.to_pandas(), events.to_pandas()
+
+
+def local_day(stamps: pd.Series, zone: str) -> np.ndarray:
+    """Each instant's day in ``zone``, as its midnight (vectorised: no Python dates)."""
+    return stamps.dt.tz_convert(zone).dt.tz_localize(None).dt.floor("D").to_numpy()
+
+
 async def test_funnel_events_follow_the_sessions_steps_and_conversions(sbx, world):
     _, client = sbx()
     async with client:
@@ -117,6 +158,81 @@ async def test_sessions_carry_the_client_id_and_the_minute(sbx, world):
     assert set(got["customUser:client_id"]) == set(sessions["user_id"])
     assert got["dateHourMinute"].str.fullmatch(r"20261006\d{4}").all()
     assert got["dateHourMinute"].is_monotonic_increasing  # sorted by dimensions: stable pages
+
+
+async def test_site_events_add_up_to_the_funnel_report_per_day(sbx):
+    _, client = sbx()
+    async with client:
+        access = await token(client)
+        events = table((await report(client, access, EVENTS)).json())
+        by_day = [{"name": n} for n in ("date", "sessionSource", "sessionMedium")]
+        by_day += [{"name": "sessionCampaignName"}, {"name": "eventName"}]
+        funnel = {**FUNNEL, "dateRanges": WEEK, "dimensions": by_day, "limit": 250_000}
+        funnel = table((await report(client, access, funnel)).json())
+    keys = ["sessionSource", "sessionMedium", "sessionCampaignName", "eventName"]
+    events["date"] = events["dateHourMinute"].str[:8]
+    counted = events.astype({"eventCount": int}).groupby(["date", *keys])["eventCount"].sum()
+    expected = funnel.astype({"eventCount": int}).set_index(["date", *keys])["eventCount"]
+    assert counted.sort_index().to_dict() == expected.sort_index().to_dict()
+    assert set(events["date"]) == {f"202610{d:02d}" for d in range(5, 12)}
+    # a visitor's device and country are theirs in every session; the profile's shares
+    per_user = events.groupby("customUser:client_id")[["deviceCategory", "country"]]
+    assert (per_user.nunique() == 1).all().all()
+    devices = per_user.first()["deviceCategory"].value_counts(normalize=True)
+    assert 0.5 < devices["mobile"] < 0.7 and set(devices.index) == {"mobile", "desktop", "tablet"}
+    assert per_user.first()["country"].value_counts().index[0] == "United States"
+    pages = events.groupby("eventName")["pagePath"].agg(set)
+    for step, event in enumerate(FUNNELS["ecommerce"]):
+        assert pages[event] <= set(PAGES["ecommerce"][step]), event
+
+
+@pytest.mark.parametrize("client", CLIENTS, ids=[c.slug for c in CLIENTS])
+def test_each_session_fires_its_steps_in_order_on_its_day(world, client):
+    sessions, conversions, events = site_truth(world, client)
+    funnel, zone = FUNNELS[client.profile], client.timezone
+    steps = events[events["conversion"].isna()].sort_values(["session", "step"])
+    for j, event in enumerate(funnel[:-1]):  # as many as site_funnel counts
+        assert (steps["event_name"] == event).sum() == (sessions["steps"] > j).sum(), event
+    # steps 0, 1, ... in order, the first at the session's start, each on the session's day
+    by_session = steps.groupby("session")
+    assert (steps["step"] == by_session.cumcount()).all()
+    assert (by_session["timestamp"].diff().dropna() >= pd.Timedelta(0)).all()
+    start = sessions["timestamp"].iloc[steps["session"].astype(int)].set_axis(steps.index)
+    assert (steps["timestamp"] == start)[steps["step"] == 0].all()
+    assert (local_day(steps["timestamp"], zone) == local_day(start, zone)).all()
+    # a key event is its conversion, at the conversion's time, after its session's steps
+    keyed = events[events["conversion"].notna()]
+    assert sorted(keyed["conversion"]) == list(range(len(conversions)))
+    at = conversions["timestamp"].iloc[keyed["conversion"].astype(int)]
+    assert (keyed["timestamp"].to_numpy() == at.to_numpy()).all()
+    last = by_session["timestamp"].max()
+    assert (keyed["timestamp"].to_numpy() >= last[keyed["session"]].to_numpy()).all()
+    # and the visitor's next session starts after this one's steps
+    later = sessions.assign(row=range(len(sessions))).sort_values(["user_id", "timestamp"])
+    later["next"] = later.groupby("user_id")["timestamp"].shift(-1)
+    following = later.set_index("row")["next"].sort_index().iloc[last.index]
+    assert (following.dropna() >= last[following.notna().to_numpy()].to_numpy()).all()
+
+
+async def test_the_events_report_is_the_worlds_events(sbx, world):
+    _, client = sbx()
+    async with client:
+        body = {**EVENTS, "dateRanges": [{"startDate": DAY, "endDate": DAY}]}
+        got = table((await report(client, await token(client), body)).json())
+    sessions, _, events = site_truth(world, CLIENTS[0])
+    local = events["timestamp"].dt.tz_convert("America/New_York").dt.tz_localize(None)
+    events = events[local.dt.floor("D") == pd.Timestamp(DAY)]
+    session = events["session"].astype(int).to_numpy()
+    events = events.assign(
+        minute=local[events.index].dt.strftime("%Y%m%d%H%M"),
+        user=sessions["user_id"].to_numpy()[session],
+        device=sessions["device_category"].to_numpy()[session],
+    )
+    keys = ["minute", "user", "event_name", "page_path", "device"]
+    expected = events.groupby(keys).size().to_dict()
+    names = ["dateHourMinute", "customUser:client_id", "eventName", "pagePath", "deviceCategory"]
+    counted = got.astype({"eventCount": int}).groupby(names)["eventCount"].sum().to_dict()
+    assert counted == expected and sum(counted.values()) > 1000
 
 
 async def test_pages_with_limit_and_offset(sbx):
@@ -248,7 +364,16 @@ async def test_dimension_filters(sbx, where, events):
 @pytest.mark.parametrize(
     ("change", "needle"),
     [
-        ({"dimensions": [{"name": "pagePath"}]}, "Field pagePath is not a valid dimension."),
+        ({"dimensions": [{"name": "landingPage"}]}, "Field landingPage is not a valid dimension."),
+        (
+            {"dimensions": [*EVENTS["dimensions"], {"name": "date"}]},
+            "Requests are limited to 9 dimensions within a nested request. This request is for "
+            "10 dimensions.",
+        ),
+        (
+            {"metrics": [{"name": "sessions"}], "dimensions": [{"name": "pagePath"}]},
+            "Please remove pagePath",
+        ),
         ({"metrics": [{"name": "conversions"}]}, "Did you mean keyEvents? Field conversions"),
         ({"metrics": []}, "at least one metric"),
         ({"metrics": [{"name": "sessions"}]}, "Please remove eventName"),

@@ -41,6 +41,8 @@ __all__ = [
     "Client",
     "CustomKpi",
     "Funnel",
+    "FunnelFilter",
+    "FunnelStep",
     "KpiTarget",
     "PeerGroup",
     "Recipient",
@@ -215,10 +217,77 @@ class ValueRule(_Model):
         return self
 
 
+#: what a funnel step may filter on: properties of the GA4 event (``site_events`` columns)
+FUNNEL_PROPERTIES = (
+    "page_path", "channel", "session_source", "session_medium", "session_campaign",
+    "device_category", "country",
+)  # fmt: skip
+#: breakdown name in client.yml -> what it splits the funnel by (a property of step 1's event)
+FUNNEL_BREAKDOWNS = {
+    "channel": "channel",
+    "source_medium": "source_medium",
+    "campaign": "session_campaign",
+    "device": "device_category",
+    "country": "country",
+}
+_EVENT_NAME = r"^[A-Za-z][A-Za-z0-9_]{0,39}$"  # GA4's rule for event names
+
+
+class FunnelFilter(_Model):
+    """``page_path contains /checkout``: a condition on a property of the step's event."""
+
+    column: Literal[FUNNEL_PROPERTIES]  # type: ignore[valid-type]
+    op: Literal["equals", "not_equals", "contains", "not_contains", "starts_with", "in"]
+    value: (
+        Annotated[str, Field(max_length=200)]
+        | Annotated[list[Annotated[str, Field(max_length=200)]], Field(min_length=1, max_length=50)]
+    )
+
+    @model_validator(mode="after")
+    def _list_for_in(self) -> FunnelFilter:
+        if (self.op == "in") != isinstance(self.value, list):
+            raise ValueError("'in' takes a list of values; every other op takes one value")
+        return self
+
+
+class FunnelStep(_Model):
+    """One step: an event name, optionally narrowed by filters; written as just the name."""
+
+    event: Annotated[str, Field(pattern=_EVENT_NAME)]
+    filters: Annotated[list[FunnelFilter], Field(max_length=5)] = Field(default_factory=list)
+    label: Annotated[str, Field(min_length=1, max_length=60)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, value: Any) -> Any:
+        return {"event": value} if isinstance(value, str) else value
+
+    def as_spec(self) -> dict[str, Any]:
+        """The step as ``analytics.funnels`` takes it."""
+        return {"event": self.event, "label": self.label, "filters": [
+            {"column": f.column, "op": f.op, "value": f.value} for f in self.filters
+        ]}  # fmt: skip
+
+
 class Funnel(_Model):
-    name: str
-    steps: Annotated[list[str], Field(min_length=2)]
-    window_days: Annotated[int, Field(ge=1, le=365)] = 14
+    """A conversion funnel of the client's site, counted per user (``analytics.funnels``)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    steps: Annotated[list[FunnelStep], Field(min_length=2, max_length=10)]
+    window_days: Annotated[int, Field(ge=1, le=90)] = 7
+    order: Literal["ordered", "strict", "any"] = "ordered"
+    exclusions: Annotated[list[FunnelStep], Field(max_length=5)] = Field(default_factory=list)
+    breakdowns: Annotated[
+        list[Literal[tuple(FUNNEL_BREAKDOWNS)]],  # type: ignore[valid-type]
+        Field(min_length=1, max_length=5),
+    ] = Field(default_factory=lambda: ["channel", "device"])
+
+    @field_validator("breakdowns")
+    @classmethod
+    def _no_repeats(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a breakdown is listed twice")
+        return value
 
 
 class PeerGroup(_Model):
@@ -264,6 +333,15 @@ class Client(_Model):
             if key in seen:
                 raise ValueError(f"account {account.platform}/{account.account_id} is listed twice")
             seen.add(key)
+        return value
+
+    @field_validator("funnels")
+    @classmethod
+    def _funnel_names_unique(cls, value: list[Funnel]) -> list[Funnel]:
+        names = [f.name.casefold() for f in value]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"two funnels are named {name!r}; each needs its own page")
         return value
 
     @field_validator("kpi_targets")

@@ -110,23 +110,61 @@ def _site(rng) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
                         "value": float(rng.gamma(6, usual / 6)),
                     }
                 )
-    steps = ["session_start", "view_item", "add_to_cart", "purchase"]
-    funnel = pd.DataFrame(
-        [
-            {
-                "date": PERIOD.start + timedelta(days=d),
-                "event_name": s,
-                "event_count": int(500 * 0.4**i),
-                "session_source": "google",
-                "session_medium": "cpc",
-            }
-            for d in range(31)
-            for i, s in enumerate(steps)
-        ]
-    )
+    events = _site_events(np.random.default_rng(11), touches, buys)  # the others' draws stay
     conversions = pd.DataFrame(buys)
     conversions = conversions[conversions["timestamp"] < datetime(2026, 11, 1, tzinfo=UTC)]
-    return pd.DataFrame(touches), conversions, funnel
+    return pd.DataFrame(touches), conversions, events
+
+
+SOURCES = {
+    "google_ads": ("google", "cpc", "Brand search"),
+    "facebook": ("facebook", "paid_social", "Prospecting"),
+    "organic_search": ("google", "organic", "(organic)"),
+    "email": ("newsletter", "email", "Weekly newsletter"),
+    "direct": ("(direct)", "(none)", "(direct)"),
+}
+
+
+def _site_events(rng, touches: list[dict], buys: list[dict]) -> pd.DataFrame:
+    """User-level GA4 events: every session starts, some view an item, fewer add to cart
+    (mobile less often), and each purchase is its own event."""
+    device = {t["user_id"]: ("mobile" if rng.random() < 0.6 else "desktop") for t in touches}
+    rows = []
+    for touch in touches:
+        source, medium, campaign = SOURCES[touch["channel"]]
+        common = {
+            "user_id": touch["user_id"],
+            "channel": touch["channel"],
+            "session_source": source,
+            "session_medium": medium,
+            "session_campaign": campaign,
+            "device_category": device[touch["user_id"]],
+            "country": "US" if rng.random() < 0.8 else "CA",
+            "event_count": 1,
+        }
+        at = touch["timestamp"]
+        rows.append({**common, "timestamp": at, "event_name": "session_start", "page_path": "/"})
+        if rng.random() < 0.6:
+            at += timedelta(minutes=2)
+            rows.append({**common, "timestamp": at, "event_name": "view_item",
+                         "page_path": "/products/coat"})  # fmt: skip
+            if rng.random() < (0.3 if common["device_category"] == "mobile" else 0.5):
+                at += timedelta(minutes=3)
+                rows.append({**common, "timestamp": at, "event_name": "add_to_cart",
+                             "page_path": "/cart"})  # fmt: skip
+    for buy in buys:
+        mine = [t for t in touches if t["user_id"] == buy["user_id"]]
+        last = max(mine, key=lambda t: t["timestamp"])
+        source, medium, campaign = SOURCES[last["channel"]]
+        common = {
+            "user_id": buy["user_id"], "channel": last["channel"], "session_source": source,
+            "session_medium": medium, "session_campaign": campaign,
+            "device_category": device[buy["user_id"]], "country": "US", "event_count": 1,
+        }  # fmt: skip
+        for minutes, name, path in ((-9, "add_to_cart", "/cart"), (0, "purchase", "/done")):
+            at = buy["timestamp"] + timedelta(minutes=minutes)
+            rows.append({**common, "timestamp": at, "event_name": name, "page_path": path})
+    return pd.DataFrame(rows)
 
 
 def client() -> Client:
@@ -151,13 +189,13 @@ def client() -> Client:
 
 def make_report() -> Report:
     rng = np.random.default_rng(5)
-    touches, conversions, funnel = _site(rng)
+    touches, conversions, events = _site(rng)
     inputs = assembly.Inputs(
         performance=_performance(rng),
         creatives=_creatives(),
         touchpoints=touches,
         site_conversions=conversions,
-        funnel=funnel,
+        site_events=events,
     )
     summary, frames = assembly.assemble(inputs, client(), PERIOD)
     frames["freshness"] = pd.DataFrame(

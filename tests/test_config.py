@@ -195,3 +195,71 @@ def test_agency_errors(content):
     (content / "agency.yml").write_text("name: Agency\ntimezone: Atlantis\n")
     with pytest.raises(ConfigError, match="not an IANA time zone"):
         load_agency(content)
+
+
+FUNNEL = "    steps: [session_start, view_item, add_to_cart, begin_checkout, purchase]"
+
+
+def test_a_funnel_takes_filters_order_exclusions_and_breakdowns(content):
+    rich = """    steps:
+      - session_start
+      - event: page_view
+        label: Checkout page
+        filters: [{column: page_path, op: contains, value: /checkout}]
+      - {event: purchase, filters: [{column: device_category, op: in, value: [mobile, tablet]}]}
+    window_days: 3
+    order: strict
+    exclusions: [refund]
+    breakdowns: [device, source_medium, country]"""
+    funnel = load_client(_edit(content / "northwind", FUNNEL, rich)).funnels[0]
+    assert [s.event for s in funnel.steps] == ["session_start", "page_view", "purchase"]
+    assert funnel.steps[1].as_spec() == {
+        "event": "page_view",
+        "label": "Checkout page",
+        "filters": [{"column": "page_path", "op": "contains", "value": "/checkout"}],
+    }
+    assert funnel.steps[2].filters[0].value == ["mobile", "tablet"]
+    assert (funnel.window_days, funnel.order) == (3, "strict")
+    assert [e.event for e in funnel.exclusions] == ["refund"]
+    assert funnel.breakdowns == ["device", "source_medium", "country"]
+    # the demo's funnels: a week's window, in order, split by channel and device
+    harbor = load_client(content / "harbor").funnels[0]
+    assert (harbor.window_days, harbor.order, harbor.breakdowns) == (
+        7,
+        "ordered",
+        ["channel", "device"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("new", "field", "fragment"),
+    [
+        ("    steps: [session_start]", "funnels[0].steps", "at least 2"),
+        ("    steps: [session_start, view item]", "funnels[0].steps[1].event", "'view item'"),
+        (FUNNEL + "\n    order: sideways", "funnels[0].order", "'sideways'"),
+        (FUNNEL + "\n    window_days: 400", "funnels[0].window_days", "less than or equal to 90"),
+        (FUNNEL + "\n    breakdowns: [browser]", "funnels[0].breakdowns[0]", "'browser'"),
+        (FUNNEL + "\n    breakdowns: [device, device]", "funnels[0].breakdowns", "listed twice"),
+        (
+            "    steps: [a, {event: x, filters: [{column: path, op: equals, value: a}]}]",
+            "funnels[0].steps[1].filters[0].column",
+            "'path'",
+        ),
+        (
+            "    steps: [a, {event: x, filters: [{column: country, op: in, value: US}]}]",
+            "funnels[0].steps[1].filters[0]",
+            "'in' takes a list",
+        ),
+        (
+            FUNNEL + "\n  - name: checkout\n    steps: [a, b]",
+            "funnels",
+            "two funnels are named 'checkout'",
+        ),
+    ],
+)
+def test_a_broken_funnel_names_the_field_and_value(content, new, field, fragment):
+    path = _edit(content / "northwind", FUNNEL, new)
+    with pytest.raises(ConfigError) as err:
+        load_client(path)
+    message = str(err.value)
+    assert str(path) in message and field in message and fragment in message, message

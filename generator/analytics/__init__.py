@@ -4,16 +4,21 @@ Modules: ``kpis`` (ratios of sums at any grain, DuckDB rollups, period deltas), 
 (dated rate table), ``targets`` (on track / at risk / off track), ``value_rules`` (client.yml
 conversion value rules), ``attribution`` (eight multi-touch models), ``cltv`` (historic CLV,
 BG/NBD, Gamma-Gamma), ``abtest`` (A/B statistics), ``overview`` (the report's first page),
-``trends`` (weekly, rolling, weekday, anomalies), ``insights`` (what changed, wins and risks)
-and ``report`` (everything one client's report shows, assembled).
+``trends`` (weekly, rolling, weekday, anomalies), ``insights`` (what changed, wins and risks),
+``funnels`` (ordered, windowed funnels per user), ``funnel_health`` (drops, z-test, cohorts,
+opportunities), ``channel_paths`` (converting channel paths) and ``report`` (everything one
+client's report shows, assembled; ``funnel_report`` its Funnels section).
 The most used names are re-exported here.
 """
 
 from generator.analytics import (
     abtest,
     attribution,
+    channel_paths,
     cltv,
     currency,
+    funnel_health,
+    funnels,
     insights,
     kpis,
     overview,
@@ -50,12 +55,15 @@ __all__ = [
     "attribute_events",
     "attribute_paths",
     "attribution",
+    "channel_paths",
     "cltv",
     "compare_many",
     "compare_models",
     "currency",
     "customer_lifetime_value",
     "deltas",
+    "funnel_health",
+    "funnels",
     "historic_clv",
     "insights",
     "kpis",

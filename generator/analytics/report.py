@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pandas as pd
 
-from generator.analytics import attribution, cltv, insights, overview, trends
+from generator.analytics import attribution, cltv, funnel_report, insights, overview, trends
 from generator.analytics.abtest import compare as ab_compare
 from generator.analytics.kpis import compute
 from generator.config import Client
@@ -39,7 +40,9 @@ class Inputs:
     creatives: pd.DataFrame = field(default_factory=pd.DataFrame)
     touchpoints: pd.DataFrame = field(default_factory=pd.DataFrame)
     site_conversions: pd.DataFrame = field(default_factory=pd.DataFrame)
-    funnel: pd.DataFrame = field(default_factory=pd.DataFrame)
+    site_events: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: how the report names a touchpoint's channel (``google_ads`` -> "Google Ads")
+    channel_label: Callable[[str], str] = str
 
 
 def campaign_slug(platform: str, account_id: str, campaign_id: str) -> str:
@@ -235,37 +238,14 @@ def _facts(cards: list[dict], frames: dict, before: pd.DataFrame) -> dict:
 
 
 def _funnel(inputs: Inputs, client: Client, period: Period):
-    if inputs.funnel.empty or not client.funnels:
-        return None
-    rows = _between(inputs.funnel, period.start, period.end)
-    spec = client.funnels[0]
-    counts = rows.groupby("event_name")["event_count"].sum()
-    steps = pd.DataFrame(
-        {
-            "step": spec.steps,
-            "position": range(1, len(spec.steps) + 1),
-            "count": [int(counts.get(s, 0)) for s in spec.steps],
-        }
+    return funnel_report.section(
+        inputs.site_events,
+        inputs.touchpoints,
+        inputs.site_conversions,
+        client,
+        period,
+        label=inputs.channel_label,
     )
-    previous = steps["count"].shift(1)
-    steps["step_rate"] = (steps["count"] / previous.where(previous > 0)).astype("Float64")
-    steps["overall_rate"] = (
-        steps["count"] / steps["count"].iloc[0] if steps["count"].iloc[0] else None
-    )
-    sessions = rows[rows["event_name"] == spec.steps[0]]
-    by_channel = (
-        sessions.groupby(["session_source", "session_medium"], as_index=False)["event_count"]
-        .sum()
-        .sort_values("event_count", ascending=False)
-    )
-    summary = {
-        "name": spec.name,
-        "steps": list(spec.steps),
-        "counting": "events",
-        "entered": int(steps["count"].iloc[0]),
-        "completed": int(steps["count"].iloc[-1]),
-    }
-    return summary, {"funnel_steps": steps, "funnel_sources": by_channel}
 
 
 def _attribution(inputs: Inputs, client: Client, period: Period):

@@ -21,6 +21,7 @@ from generator.charts.channels import (
 )
 from generator.charts.customers import alive_heatmap, clv_distribution
 from generator.charts.funnel import funnel_steps, sessions_by_channel
+from generator.charts.funnels import channel_flow, funnel_cohorts, funnel_compare, funnel_explorer
 from generator.charts.methods import freshness
 from generator.charts.performance import daily_spend, platform_mix
 from generator.charts.scorecards import sparklines, target_bullets
@@ -45,11 +46,15 @@ __all__ = [
     "campaign_map",
     "campaign_ranking",
     "change_by_platform",
+    "channel_flow",
     "clv_distribution",
     "daily_spend",
     "efficiency",
     "explorer",
     "freshness",
+    "funnel_cohorts",
+    "funnel_compare",
+    "funnel_explorer",
     "funnel_steps",
     "kpi_by_platform",
     "model_comparison",

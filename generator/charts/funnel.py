@@ -15,28 +15,31 @@ __all__ = ["funnel_steps", "sessions_by_channel"]
 def funnel_steps(
     frame: pd.DataFrame, *, title: str = "Site funnel", theme: str = DEFAULT_THEME
 ) -> alt.LayerChart:
-    """Each step's count as a bar, labelled with the conversion from the step before.
+    """Each step's users as a bar, labelled with the conversion from the step before.
 
-    ``frame``: step (name), position, count, step_rate (null for the first step).
+    ``frame``: step (name), position, users, rate_from_previous (1 for the first step).
     """
-    require(frame, ["step", "position", "count", "step_rate"], "funnel_steps")
-    data = numbers(frame, ["count", "step_rate"]).sort_values("position")
-    data["label"] = ["" if pd.isna(r) else f"{r:.0%} of previous" for r in data["step_rate"]]
+    require(frame, ["step", "position", "users", "rate_from_previous"], "funnel_steps")
+    data = numbers(frame, ["users", "rate_from_previous"]).sort_values("position")
+    data["label"] = [
+        "" if p == 1 or pd.isna(r) else f"{r:.0%} of previous"
+        for p, r in zip(data["position"], data["rate_from_previous"], strict=True)
+    ]
     order = data["step"].tolist()
     base = alt.Chart(data).encode(y=alt.Y("step:N", sort=order, title=None))
     bars = base.mark_bar(cornerRadiusEnd=3).encode(
-        x=alt.X("count:Q", title="Events"),
+        x=alt.X("users:Q", title="Users"),
         color=alt.Color(
             "position:O", legend=None, scale=alt.Scale(scheme="tealblues", reverse=True)
         ),
         tooltip=[
             alt.Tooltip("step:N"),
-            alt.Tooltip("count:Q", format=","),
-            alt.Tooltip("step_rate:Q", format=".1%", title="from previous step"),
+            alt.Tooltip("users:Q", format=","),
+            alt.Tooltip("rate_from_previous:Q", format=".1%", title="from previous step"),
         ],
     )
     text = base.mark_text(align="left", dx=4, color="#3c4043").encode(
-        x=alt.X("count:Q"), text=alt.Text("label:N")
+        x=alt.X("users:Q"), text=alt.Text("label:N")
     )
     chart = alt.layer(bars, text).properties(title=title, width="container", height=46 * len(data))
     return with_theme(chart, theme)

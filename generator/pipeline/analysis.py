@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from generator.analytics import report, value_rules
+from generator.analytics import funnel_report, report, value_rules
 from generator.analytics.currency import RateTable, to_currency
 from generator.charts import PLATFORM_LABELS, platform_label
 from generator.config import Agency, Client
@@ -83,8 +83,22 @@ def _inputs(lake: Lake, client: Client, period: Period, rates: RateTable) -> rep
         creatives=lake.read("creatives", client=slug).to_pandas(),
         touchpoints=lake.read("touchpoints", client=slug, period=lookback).to_pandas(),
         site_conversions=site,
-        funnel=lake.read("site_funnel", client=slug, period=period).to_pandas(),
+        site_events=_site_events(lake, slug, period),
+        channel_label=platform_label,
     )
+
+
+def _site_events(lake: Lake, slug: str, period: Period) -> pd.DataFrame:
+    """The site events the Funnels section reads: its cohort weeks and the previous period."""
+    first = min(
+        period.previous().start,
+        period.end - timedelta(weeks=funnel_report.COHORT_WEEKS) + timedelta(days=1),
+    )
+    events = lake.read("site_events", client=slug, period=Period.between(first, period.end))
+    events = events.to_pandas()
+    if not events.empty:  # channels named as the rest of the report names them
+        events["channel"] = events["channel"].map(platform_label)
+    return events
 
 
 def _no_data(lake: Lake, client: Client, period: Period) -> str:

@@ -2,11 +2,13 @@
 
 A chart name maps to a builder over the report's tables; authored pages call
 ``{{ chart("daily_spend") }}`` and get exactly the chart the overview shows. Charts about one
-campaign or one A/B test take it as a parameter: ``chart("campaign_daily", campaign=slug)``.
+campaign or one A/B test take it as a parameter: ``chart("campaign_daily", campaign=slug)``,
+and those about one funnel its page name: ``chart("funnel_explorer", funnel=slug)``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import altair as alt
@@ -60,6 +62,33 @@ def _ab(report: Report, index: int, theme: str) -> alt.TopLevelMixin:
     return charts.ab_posteriors(*arms, names=names, theme=theme)
 
 
+_FUNNEL = re.compile(r"^f-[0-9a-f]{10}$")
+
+
+def _funnel(report: Report, slug: str, table: str) -> pd.DataFrame:
+    """One funnel's table (``slug`` is the page name of the funnel, see ``funnel_report``)."""
+    known = [f["slug"] for f in report.summary.get("funnel", {}).get("funnels", [])]
+    if not _FUNNEL.match(str(slug)) or slug not in known:
+        raise BuildError(f"no funnel {slug!r} in the report; known: {', '.join(known) or 'none'}")
+    return report.frame(f"{slug}_{table}")
+
+
+def _focus(report: Report, slug: str) -> int:
+    """The step the explorer opens on: where the largest share of users drops."""
+    for funnel in report.summary["funnel"]["funnels"]:
+        if funnel["slug"] == slug:
+            drop = funnel["health"].get("biggest_drop_rate") or {}
+            return int(drop.get("position") or 2)
+    return 2
+
+
+def _first_funnel(report: Report) -> str:
+    funnels = report.summary.get("funnel", {}).get("funnels", [])
+    if not funnels:
+        raise BuildError("the report has no funnel")
+    return funnels[0]["slug"]
+
+
 CHARTS: dict[str, Builder] = {
     # overview
     "daily_spend": lambda r, t: charts.daily_spend(r.frame("daily"), currency=_currency(r),
@@ -74,7 +103,16 @@ CHARTS: dict[str, Builder] = {
     "change_by_platform": lambda r, t: charts.change_by_platform(r.frame("platforms"), theme=t),
     "spend_share": lambda r, t: charts.spend_share(r.frame("platforms"), theme=t),
     "rates_by_platform": lambda r, t: charts.rates_by_platform(r.frame("platforms"), theme=t),
-    "funnel_steps": lambda r, t: charts.funnel_steps(r.frame("funnel_steps"), theme=t),
+    "funnel_steps": lambda r, t, funnel=None: charts.funnel_steps(
+        _funnel(r, funnel or _first_funnel(r), "steps"), theme=t),
+    # funnels
+    "funnel_explorer": lambda r, t, funnel: charts.funnel_explorer(
+        _funnel(r, funnel, "explorer"), focus=_focus(r, funnel), theme=t),
+    "funnel_cohorts": lambda r, t, funnel: charts.funnel_cohorts(_funnel(r, funnel, "cohorts"),
+                                                                 theme=t),
+    "funnel_compare": lambda r, t, funnel: charts.funnel_compare(_funnel(r, funnel, "compare"),
+                                                                 theme=t),
+    "channel_flow": lambda r, t: charts.channel_flow(r.frame("funnel_transitions"), theme=t),
     # campaigns
     "campaign_map": lambda r, t: charts.campaign_map(
         r.frame("campaigns"), measure="cpa" if _lead_gen(r) else "roas",
@@ -139,9 +177,32 @@ TABLES: dict[str, tuple[str, list[Column]]] = {
     "campaign_changes": ("campaigns", [Column("campaign_name", "Campaign", link="slug"),
                                        Column("platform", "Platform"), *_CHANGES]),
     "ads": ("ads", [Column("ad_name", "Ad"), Column("headline", "Headline"), *_PERFORMANCE]),
-    "funnel": ("funnel_steps", [Column("step", "Step"), Column("count", "Events", "number"),
-                                Column("step_rate", "From previous step", "percent"),
-                                Column("overall_rate", "From first step", "percent")]),
+    "funnel": ("{funnel}_steps", [
+        Column("step", "Step"), Column("users", "Users", "number"),
+        Column("rate_from_previous", "From previous step", "percent"),
+        Column("rate_from_start", "From first step", "percent"),
+        Column("dropped", "Dropped", "number"),
+        Column("median_from_previous_hours", "Median time from previous", "hours"),
+        Column("p90_from_previous_hours", "P90 from previous", "hours"),
+        Column("median_from_start_hours", "Median time from start", "hours")]),
+    "funnel_segments": ("{funnel}_ranking", [
+        Column("breakdown", "Breakdown"), Column("segment", "Segment"),
+        Column("entered", "Entered", "number"), Column("completed", "Completed", "number"),
+        Column("conversion", "Conversion", "percent"), Column("worst_step", "Largest drop into"),
+        Column("worst_drop_rate", "Drop-off there", "percent")]),
+    "funnel_compare": ("{funnel}_compare", [
+        Column("step", "Step"), Column("users_current", "Users", "number"),
+        Column("users_previous", "Before", "number"),
+        Column("rate_current", "From first step", "percent"),
+        Column("rate_previous", "Before", "percent"),
+        Column("change", "Change (points)", "points"),
+        Column("significance", "Significant at 95%?")]),
+    "funnel_paths": ("funnel_paths", [
+        Column("path", "Channel path"), Column("conversions", "Conversions", "number"),
+        Column("share_of_conversions", "Share", "percent"),
+        Column("journeys", "Journeys", "number"),
+        Column("conversion_rate", "Conversion rate", "percent"),
+        Column("median_days_to_convert", "Median days to convert", "number")]),
     "attribution": ("attribution_long", [Column("channel", "Channel"), Column("model", "Model"),
                                          Column("conversions", "Conversions", "number"),
                                          Column("share", "Share", "percent")]),
@@ -164,9 +225,14 @@ def build_chart(report: Report, name: str, theme: str, **params) -> alt.TopLevel
         raise BuildError(f"chart {name!r}: {exc}") from None
 
 
-def table_frame(report: Report, name: str) -> tuple[pd.DataFrame, list[Column]]:
+def table_frame(
+    report: Report, name: str, funnel: str | None = None
+) -> tuple[pd.DataFrame, list[Column]]:
+    """The table ``name`` (``funnel``: the funnel's page name, for the funnel tables)."""
     try:
         source, columns = TABLES[name]
     except KeyError:
         raise BuildError(f"no table {name!r}; available: {', '.join(sorted(TABLES))}") from None
+    if source.startswith("{funnel}_"):
+        return _funnel(report, funnel or _first_funnel(report), source.split("_", 1)[1]), columns
     return report.frame(source), columns

@@ -63,6 +63,23 @@ def change(value: Any) -> str:
     return f"{float(value) * 100:+.1f}%"
 
 
+def hours(value: Any) -> str:
+    """A duration given in hours: ``12 min``, ``3.5 h``, ``2.1 days``."""
+    if _missing(value):
+        return _DASH
+    value = float(value)
+    if value < 1:
+        return f"{value * 60:.0f} min"
+    return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} days"
+
+
+def points(value: Any) -> str:
+    """A difference of two rates, in percentage points: ``+1.2 pts``."""
+    if _missing(value):
+        return _DASH
+    return f"{float(value) * 100:+.1f} pts"
+
+
 def fmt(value: Any, unit: str, currency: str = "USD") -> str:
     """Format by a KPI's unit (currency, percent, ratio, number)."""
     if unit == "currency":
@@ -73,5 +90,9 @@ def fmt(value: Any, unit: str, currency: str = "USD") -> str:
         return ratio(value)
     if unit == "change":
         return change(value)
+    if unit == "hours":
+        return hours(value)
+    if unit == "points":
+        return points(value)
     decimals = 0 if _missing(value) or float(value) >= 100 or float(value).is_integer() else 2
     return number(value, decimals)

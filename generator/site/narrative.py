@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from generator.site.formatting import change, fmt, money, number, ratio
+from generator.site.formatting import change, fmt, money, number, percent, ratio
 
-__all__ = ["risks", "story", "wins"]
+__all__ = ["funnel_health", "risks", "story", "wins"]
 
 _STATUS = {"on_track": "on track", "at_risk": "at risk", "off_track": "off track"}
 
@@ -101,3 +101,43 @@ def _fact(fact: Mapping, currency: str) -> str:
     if kind == "anomaly":
         return _anomaly(fact)
     return str(fact.get("message", ""))
+
+
+def funnel_health(funnel: Mapping, before: str) -> list[str]:
+    """A funnel's health in a few sentences: conversion, the biggest losses, the change on
+    the previous period and its significance, the largest opportunities."""
+    health = funnel["health"]
+    steps = funnel["steps"]
+    out = []
+    if health.get("overall_conversion") is not None:
+        out.append(
+            f"{percent(health['overall_conversion'], 1)} of the {number(health['entered'])} "
+            f"people who started reached {steps[-1]} ({number(health['completed'])})."
+        )
+    most = health.get("biggest_drop_users")
+    if most and most.get("dropped"):
+        out.append(
+            f"The biggest loss: {number(most['dropped'])} people ({percent(most['rate'], 1)}) "
+            f"left between {most['from_step']} and {most['to_step']}."
+        )
+    steep = health.get("biggest_drop_rate")
+    if steep and steep.get("dropped") and steep.get("position") != (most or {}).get("position"):
+        out.append(
+            f"The steepest step: {percent(steep['rate'], 1)} dropped between "
+            f"{steep['from_step']} and {steep['to_step']}."
+        )
+    moved = health.get("change")
+    if moved and moved.get("previous_conversion") is not None:
+        points = f"{moved['difference'] * 100:+.1f} points"
+        if moved.get("p_value") is None:
+            verdict = "too few people to test the difference"
+        elif moved["significant"]:
+            verdict = f"a real change at 95% confidence (p = {moved['p_value']:.3f})"
+        else:
+            verdict = f"within what chance alone explains (p = {moved['p_value']:.2f})"
+        out.append(
+            f"In {before}, {percent(moved['previous_conversion'], 1)} completed it: "
+            f"{points}, {verdict}."
+        )
+    out += [o["text"] for o in health.get("opportunities", [])]
+    return out

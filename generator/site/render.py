@@ -29,12 +29,14 @@ PAGES = [
     ("overview.md.j2", "index.md", "Overview", None),
     ("channels.md.j2", "channels.md", "Channels", "channels"),
     ("campaigns.md.j2", "campaigns/index.md", "Campaigns", "campaigns"),
+    (None, "funnels/", "Funnels", "funnel"),
     ("trends.md.j2", "trends.md", "Trends", "trends"),
     ("attribution.md.j2", "attribution.md", "Attribution", "attribution"),
     ("customers.md.j2", "customers.md", "Customer value", "customers"),
     ("methods.md.j2", "methods.md", "Methods & data", None),
 ]
 CAMPAIGN_TEMPLATE = "campaign.md.j2"
+FUNNEL_TEMPLATE = "funnel.md.j2"
 _UNSAFE = re.compile(r"[<>&\"'`{}\\]")
 
 
@@ -85,8 +87,10 @@ def page_context(report: Report, theme: str, root: str = "") -> dict[str, Any]:
         suffix = "-".join(str(v) for v in params.values())
         return fragments.chart(spec, f"{name}-{suffix}" if suffix else name, caption=caption)
 
-    def table(name: str, limit: int | None = None, campaign: str | None = None) -> Markup:
-        frame, columns = catalog.table_frame(report, name)
+    def table(
+        name: str, limit: int | None = None, campaign: str | None = None, funnel: str | None = None
+    ) -> Markup:
+        frame, columns = catalog.table_frame(report, name, funnel)
         if campaign is not None:
             frame = frame[frame["slug" if "slug" in frame else "campaign_slug"] == campaign]
         return fragments.table(
@@ -110,6 +114,9 @@ def page_context(report: Report, theme: str, root: str = "") -> dict[str, Any]:
         "creative_gallery": creative_gallery,
         "warnings": lambda: fragments.warnings(summary.get("warnings", [])),
         "box": fragments.facts,
+        "health_sentences": lambda funnel: narrative.funnel_health(
+            funnel, summary["previous"]["title"]
+        ),
         "story": narrative.story(summary),
         "wins": narrative.wins(summary),
         "risks": narrative.risks(summary),
@@ -125,6 +132,9 @@ def render_pages(report: Report, docs: Path, theme: str) -> list[dict]:
     nav: list[dict] = []
     for template, page, title, section in PAGES:
         if section not in sections:
+            continue
+        if template is None:
+            nav.append({title: _funnel_pages(env, report, docs, theme)})
             continue
         root = "../" * page.count("/")
         _write(env, template, docs / page, page_context(report, theme, root))
@@ -142,6 +152,16 @@ def _campaign_pages(env, report: Report, docs: Path, theme: str) -> list[dict]:
         page = f"campaigns/{campaign['slug']}.md"
         _write(env, CAMPAIGN_TEMPLATE, docs / page, {**context, "campaign": campaign})
         entries.append({_short(campaign["campaign_name"]): page})
+    return entries
+
+
+def _funnel_pages(env, report: Report, docs: Path, theme: str) -> list[dict]:
+    context = page_context(report, theme, "../")
+    entries = []
+    for funnel in report.summary["funnel"]["funnels"]:
+        page = f"funnels/{funnel['slug']}.md"
+        _write(env, FUNNEL_TEMPLATE, docs / page, {**context, "this": funnel})
+        entries.append({_short(funnel["name"]): page})
     return entries
 
 

@@ -12,7 +12,12 @@ from generator.site.catalog import CHARTS, build_chart
 PARAMS = {"campaign_daily": "campaign", "ad_performance": "campaign"}
 
 
+FUNNEL_CHARTS = {"funnel_explorer", "funnel_cohorts", "funnel_compare"}
+
+
 def params_for(name, report):
+    if name in FUNNEL_CHARTS:
+        return {"funnel": report.summary["funnel"]["funnels"][0]["slug"]}
     if name in PARAMS:
         return {"campaign": report.summary["campaigns"][0]["slug"]}
     return {"index": 0} if name == "ab_test" else {}

@@ -252,3 +252,38 @@ def test_hostile_titles_show_as_text_in_search_results(browser, hostile_site):
     assert page.locator(".md-search-result img, .md-search-result script").count() == 0
     assert page.evaluate("window.__xss") is None and errors == []
     page.close()
+
+
+@pytest.mark.parametrize("client", ["northwind", "harbor"])
+def test_the_funnel_drills_down_without_a_server(browser, server, demo_run, client):
+    """Choosing a breakdown, clicking a step and clicking a segment each visibly change the
+    explorer: the segments' title names the step and breakdown, the funnel's its segment."""
+    _, out = demo_run
+    pages = sorted((out / "sites" / client / "2026-10" / "funnels").glob("f-*.html"))
+    assert pages, "no funnel page"
+    tab = Tab(browser)
+    page = tab.open(f"{server}/{client}/2026-10/funnels/{pages[0].name}")
+    explorer = page.locator("div.vega-chart[data-spec^='chart-funnel-explorer']")
+
+    def titles():
+        return [t for t in explorer.locator("svg text").all_text_contents() if " · " in t]
+
+    assert titles()[0] == "Users at each step · everyone"
+    assert titles()[1].endswith("· by channel")
+    explorer.locator("select").select_option("Device")
+    page.wait_for_timeout(200)
+    assert titles()[1].endswith("· by device")
+    before = titles()[1]  # "Into <the step where most drop> · by device"
+    steps = explorer.locator("path[aria-label^='Users: ']")
+    labels = steps.evaluate_all("els => els.map(e => e.getAttribute('aria-label'))")
+    other = next(i for i, a in enumerate(labels[1:], 1) if f"step: {before[5:-12]};" not in a)
+    steps.nth(other).click()
+    page.wait_for_timeout(200)
+    assert titles()[1] != before and titles()[1].startswith("Into ")
+    segment = explorer.locator("path[aria-label*='segment: ']").first
+    name = segment.get_attribute("aria-label").split("segment: ")[1].split(";")[0]
+    segment.click()
+    page.wait_for_timeout(200)
+    assert titles()[0] == f"Users at each step · {name}"
+    assert tab.errors == [], tab.errors
+    tab.page.close()

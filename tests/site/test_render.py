@@ -16,12 +16,17 @@ def test_generated_pages(built_report, tmp_path, snapshot):
         "Overview",
         "Channels",
         "Campaigns",
+        "Funnels",
         "Trends",
         "Attribution",
         "Customer value",
         "Methods & data",
     ]
     campaigns = nav[2]["Campaigns"]
+    (funnel,) = nav[3]["Funnels"]
+    assert funnel == {
+        "Checkout": f"funnels/{built_report.summary['funnel']['funnels'][0]['slug']}.md"
+    }
     assert campaigns[0] == "campaigns/index.md" and len(campaigns) == 1 + 3
     titles = [next(iter(entry)) for entry in campaigns[1:]]
     hostile_title = next(t for t in titles if "script" in t)
@@ -61,3 +66,22 @@ def test_a_broken_template_names_itself(report, tmp_path, monkeypatch):
         render.render_pages(report, tmp_path, "campaign-report")
     monkeypatch.setattr(render, "PAGES", [])
     assert render.render_pages(report, tmp_path, "x") == []
+
+
+def test_the_funnel_page_words_its_health(built_report, tmp_path):
+    """tests/report_data's funnel: 244 people entered in October, 83 bought (34.0%), against
+    21.7% in September; mobile adds to cart less often than desktop."""
+    render_pages(built_report, tmp_path, "campaign-report")
+    (page,) = (tmp_path / "funnels").glob("f-*.md")
+    text = html.unescape(page.read_text())
+    assert text.startswith("---\nrender_macros: false\n---\n") and "# Checkout" in text
+    assert "34.0% of the 244 people who started reached purchase (83)." in text
+    assert "The biggest loss: 56 people (40.3%) left between add_to_cart and purchase." in text
+    assert "In September 2026, 21.7% completed it: +12.3 points, a real change at 95%" in text
+    assert (
+        "If mobile (device) users moved from view_item to add_to_cart at the desktop rate" in text
+    )
+    for chart in ("funnel_explorer", "funnel_compare", "funnel_cohorts", "channel_flow"):
+        assert f'data-spec="chart-{chart.replace("_", "-")}' in text, chart
+    channels = html.unescape((tmp_path / "channels.md").read_text())
+    assert f"(../funnels/{page.stem}.html)" in channels

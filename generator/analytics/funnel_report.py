@@ -18,7 +18,6 @@ import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 
-import numpy as np
 import pandas as pd
 
 from generator.analytics import channel_paths, funnel_health, funnels
@@ -163,36 +162,25 @@ def _within(events: pd.DataFrame, period: Period) -> pd.DataFrame:
 
 def _top(split: pd.DataFrame) -> pd.DataFrame:
     """The ``MAX_SEGMENTS`` - 1 largest segments and the rest summed into ``OTHER`` (segments
-    partition the users, so their sums are the funnel of the rest)."""
+    partition the users, so their sums are the funnel of the rest). What reads the result
+    works from ``users`` alone: the summed segment has no rates or times of its own."""
     entered = split[split["position"] == 1].set_index("segment")["users"]
     if len(entered) <= MAX_SEGMENTS:
         return split
     keep = set(entered.sort_values(ascending=False).index[: MAX_SEGMENTS - 1])
     rest = split[~split["segment"].isin(keep)]
     other = rest.groupby(["position", "step"], as_index=False)["users"].sum()
-    other = _rates(other.sort_values("position")).assign(segment=OTHER)
+    other = other.sort_values("position").assign(segment=OTHER)
     return pd.concat([split[split["segment"].isin(keep)], other], ignore_index=True)
-
-
-def _rates(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rates and drop-offs of one segment's steps from its ``users`` (times are unknown)."""
-    users = frame["users"].to_numpy(dtype=float)
-    previous = np.concatenate([[users[0]], users[:-1]])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frame = frame.assign(
-            rate_from_previous=np.where(previous > 0, users / previous, np.nan),
-            rate_from_start=np.where(users[0] > 0, users / users[0], np.nan),
-            dropped=(previous - users).astype(int),
-        )
-        frame["drop_off_rate"] = np.where(previous > 0, frame["dropped"] / previous, np.nan)
-    return frame
 
 
 def _explorer(segments: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Every breakdown's segments x steps in one long table: the drill-down chart's data."""
     parts = []
     for name, split in segments.items():
-        frame = split[["segment", "position", "step", "users", "dropped"]].copy()
+        frame = split[["segment", "position", "step", "users"]].copy()
+        previous = frame.groupby("segment", sort=False)["users"].shift()
+        frame["dropped"] = (previous.fillna(frame["users"]) - frame["users"]).astype(int)
         frame["breakdown"] = BREAKDOWN_LABELS[name]
         frame["previous_users"] = frame["users"] + frame["dropped"]
         parts.append(frame)

@@ -26,6 +26,7 @@ from syrupy.extensions.amber import AmberSnapshotExtension
 sys.dont_write_bytecode = False
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
+from generator.sandbox.journeys import CACHE_ENV  # noqa: E402
 from generator.sandbox.world import World  # noqa: E402
 
 TESTS = Path(__file__).resolve().parent
@@ -131,6 +132,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         return
     os.environ["CAMPAIGN_TEST_SHARED"] = tempfile.mkdtemp(prefix="campaign-tests-")
+    # every process of the session (workers, sandboxes, the demo) simulates the world's
+    # journeys once between them, not once each
+    os.environ[CACHE_ENV] = str(Path(os.environ["CAMPAIGN_TEST_SHARED"]) / "world")
     option = config.option
     whole_suite = config.args_source is pytest.Config.ArgsSource.TESTPATHS
     if whole_suite and not (option.collectonly or option.keyword or option.markexpr):

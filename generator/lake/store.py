@@ -23,8 +23,9 @@ only their directories: a live writer's files are never touched, and a reader ne
 from __future__ import annotations
 
 import contextlib
+import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -35,7 +36,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from generator.errors import LakeError, ReportError
-from generator.lake.files import Commit, account_file, locked, recover, roll_forward
+from generator.lake.files import (
+    Commit,
+    account_file,
+    atomic_write_bytes,
+    locked,
+    recover,
+    roll_forward,
+)
 from generator.lake.state import StateStore
 from generator.periods import Period
 from generator.schema import TABLES, validate
@@ -153,7 +161,26 @@ class Lake:
             commit.apply()
         return WriteResult(rows=merged.num_rows, files=1)
 
+    def put_profile(self, client: str, profile: Mapping[str, object]) -> None:
+        """Record who ``client`` is for peer benchmarks (industry, region): a small JSON file,
+        replaced atomically at every sync, so the lake knows every client it holds data of."""
+        _check_slug(client)
+        body = json.dumps(dict(profile), indent=2, sort_keys=True).encode()
+        with self._lock(client):
+            atomic_write_bytes(self.root / "_profiles" / f"{client}.json", body)
+
     # -- reading --------------------------------------------------------------------------
+
+    def profiles(self) -> dict[str, dict]:
+        """Every client's recorded profile (``put_profile``), by slug."""
+        found = {}
+        for path in sorted((self.root / "_profiles").glob("*.json")):
+            if _SLUG.match(path.stem):
+                try:
+                    found[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+                except (OSError, ValueError) as exc:
+                    raise LakeError(f"unreadable client profile {path}: {exc}") from exc
+        return found
 
     def clients(self) -> list[str]:
         """Slugs of every client with any data or state in the lake."""
@@ -183,19 +210,31 @@ class Lake:
             params += [period.start, period.end]
         wanted = ", ".join(f'"{c}"' for c in (columns or TABLES[dataset].names))
         sql = f"SELECT {wanted} FROM {dataset}" + (f" WHERE {' AND '.join(where)}" if where else "")
-        return self.query(sql, params)
+        months = None
+        if period is not None:  # partitions are months of the day (a UTC day for instants)
+            months = (period.months()[0], period.months()[-1])
+        return self.query(sql, params, client=client, months=months)
 
-    def query(self, sql: str, params: Sequence[object] | None = None) -> pa.Table:
+    def query(
+        self,
+        sql: str,
+        params: Sequence[object] | None = None,
+        *,
+        client: str | None = None,
+        months: tuple[str, str] | None = None,
+    ) -> pa.Table:
         """Run DuckDB SQL over views of every dataset; returns an Arrow table.
 
         Each view has the dataset's canonical columns plus ``client`` (and ``month`` for
-        dated datasets) from the partition path. Only the datasets the SQL names get a view
-        (making one reads the footer of each of its files).
+        dated datasets) from the partition path. Only the datasets the SQL reads (``FROM`` or
+        ``JOIN`` them) get a view: making one reads the footer of each of its files. ``client`` and ``months`` (first,
+        last) limit the views to those partitions, so that a query about one client or a few
+        months does not open every file of a lake of many clients.
         """
         with duckdb.connect() as con:
             for dataset in TABLES:
-                if re.search(rf"\b{dataset}\b", sql):
-                    self._register(con, dataset)
+                if re.search(rf"\b(?:FROM|JOIN)\s+{dataset}\b", sql, re.IGNORECASE):
+                    self._register(con, dataset, client, months)
             try:
                 return con.sql(sql, params=list(params or [])).to_arrow_table()
             except duckdb.Error as exc:
@@ -203,9 +242,20 @@ class Lake:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _register(self, con: duckdb.DuckDBPyConnection, dataset: str) -> None:
-        depth = "*/*/*.parquet" if dataset in DATED else "*/*.parquet"
-        files = sorted((self.root / dataset).glob(depth))
+    def _register(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        dataset: str,
+        client: str | None = None,
+        months: tuple[str, str] | None = None,
+    ) -> None:
+        partition = f"client={client}" if client is not None else "*"
+        depth = f"{partition}/*/*.parquet" if dataset in DATED else f"{partition}/*.parquet"
+        valid = client is None or _SLUG.match(client)
+        files = sorted((self.root / dataset).glob(depth)) if valid else []
+        if months is not None and dataset in DATED:
+            first, last = (f"month={m}" for m in months)
+            files = [f for f in files if first <= f.parent.name <= last]
         if not files:
             empty = TABLES[dataset].empty_table().append_column("client", pa.array([], pa.string()))
             if dataset in DATED:

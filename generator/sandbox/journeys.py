@@ -16,8 +16,11 @@ desktop among the visitors who convert; countries by the markets the client's ac
 
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -129,6 +132,53 @@ class Journeys:
 
     sessions: pa.Table
     conversions: pa.Table
+
+
+#: Environment variable naming a folder where simulated journeys are kept between processes.
+#: Simulating them takes seconds, and a test session starts many sandbox processes over one
+#: world; the key is the world (seed, start, end) and the source of the modules that make it,
+#: so a changed simulation never reads an old file.
+CACHE_ENV = "CAMPAIGN_WORLD_CACHE"
+
+
+def cached_journeys(world: World) -> Journeys:
+    """``simulate_journeys(world)``, read from the ``$CAMPAIGN_WORLD_CACHE`` folder when an
+    earlier process of the same code has written it there (and written there otherwise)."""
+    folder = os.environ.get(CACHE_ENV)
+    if not folder:
+        return simulate_journeys(world)
+    stem = Path(folder) / f"journeys-{_cache_key(world)}"
+    paths = {name: stem.with_name(f"{stem.name}-{name}.arrow") for name in _CACHED}
+    if all(path.exists() for path in paths.values()):
+        return Journeys(**{name: _read(path) for name, path in paths.items()})
+    journeys = simulate_journeys(world)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    for name, path in paths.items():
+        _write(getattr(journeys, name), path)
+    return journeys
+
+
+_CACHED = ("conversions", "sessions")  # sessions last: once it is there, both are
+
+
+def _cache_key(world: World) -> str:
+    digest = hashlib.sha256(f"{world.seed}/{world.start}/{world.end}".encode())
+    for module in ("catalog.py", "world.py", "journeys.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def _read(path: Path) -> pa.Table:
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_file(source).read_all()
+
+
+def _write(table: pa.Table, path: Path) -> None:
+    """Whole or not at all, whichever process writes it first."""
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with pa.OSFile(str(temporary), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    temporary.replace(path)
 
 
 def simulate_journeys(world: World) -> Journeys:

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from generator.sandbox.catalog import CLIENTS, AccountSpec, CampaignSpec, ClientSpec
-from generator.sandbox.journeys import Journeys, simulate_journeys
+from generator.sandbox.journeys import Journeys, cached_journeys
 
 __all__ = ["MATURITY", "WORLD_START", "Ad", "World"]
 
@@ -130,7 +130,7 @@ class World:
     @cached_property
     def journeys(self) -> Journeys:
         """Visitors' sessions and conversions on each client's site (see ``journeys``)."""
-        return simulate_journeys(self)
+        return cached_journeys(self)
 
     def reported(self, as_of: date) -> pa.Table:
         """``performance`` as the platforms report it on ``as_of``: the last 14 days' conversions

@@ -335,3 +335,47 @@ def test_account_file_names():
     assert files.account_file("meta", "act_123", ".parquet") == "meta--act_123.parquet"
     assert files.account_file("x", "..", ".json").startswith("x--h")
     assert pa.types.is_string(pa.string())
+
+
+def test_a_query_can_open_only_one_clients_months(tmp_path, monkeypatch):
+    lake = Lake(tmp_path)
+    for client in ("acme", "zenith"):
+        lake.write_days(
+            "ad_performance", client, "google_ads", "111", SPAN, perf(days(SPAN.start, SPAN.end))
+        )
+    opened = []
+    real = store.Lake._register
+
+    def spy(self, con, dataset, client=None, months=None):
+        opened.append((dataset, client, months))
+        return real(self, con, dataset, client, months)
+
+    monkeypatch.setattr(store.Lake, "_register", spy)
+    october = lake.read("ad_performance", client="zenith", period=OCT)
+    assert october.num_rows == 20
+    assert set(opened) == {("ad_performance", "zenith", ("2026-10", "2026-10"))}
+    sql = "SELECT client, month, count(*) AS n FROM ad_performance GROUP BY ALL ORDER BY ALL"
+    scoped = lake.query(sql, months=("2026-09", "2026-09")).to_pylist()
+    assert scoped == [
+        {"client": "acme", "month": "2026-09", "n": 22},
+        {"client": "zenith", "month": "2026-09", "n": 22},
+    ]
+    assert lake.read("ad_performance", client="../acme").num_rows == 0  # never a path
+    assert lake.query(sql, client="nobody").num_rows == 0
+
+
+def test_client_profiles_are_kept_beside_the_data(tmp_path):
+    lake = Lake(tmp_path)
+    assert lake.profiles() == {}
+    lake.put_profile("acme", {"industry": "local/dental", "region": None})
+    lake.put_profile("acme", {"industry": "local/dental", "region": "us_west"})  # replaced
+    lake.put_profile("zenith", {"industry": "b2b/saas", "region": None})
+    assert lake.profiles() == {
+        "acme": {"industry": "local/dental", "region": "us_west"},
+        "zenith": {"industry": "b2b/saas", "region": None},
+    }
+    with pytest.raises(LakeError):
+        lake.put_profile("../etc", {"industry": "all"})
+    (tmp_path / "_profiles" / "broken.json").write_text("{not json")
+    with pytest.raises(LakeError, match="unreadable client profile"):
+        lake.profiles()

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 import pyarrow.compute as pc
 import pytest
 
+from generator.sandbox import journeys
 from generator.sandbox.catalog import CLIENTS, LONG_NAME
 from generator.sandbox.world import WORLD_START, World
 
@@ -116,3 +117,21 @@ def test_recent_days_are_restated_upwards(world):
     assert early.loc[recent, "conversions"].sum() < final.loc[recent, "conversions"].sum()
     assert early.loc[~recent, "conversions"].equals(final.loc[~recent, "conversions"])
     assert (early["value_micros"] <= final["value_micros"]).all()
+
+
+def test_journeys_are_shared_between_processes_through_the_cache(tmp_path, monkeypatch):
+    """A process finds the journeys another one simulated for the same world and code, and
+    a world of another end never reads them."""
+    monkeypatch.setenv(journeys.CACHE_ENV, str(tmp_path))
+    end = WORLD_START + timedelta(days=40)
+    first = journeys.cached_journeys(World(end=end))
+    assert sorted(p.name.rsplit("-", 1)[1] for p in tmp_path.iterdir()) == [
+        "conversions.arrow",
+        "sessions.arrow",
+    ]
+    again = journeys.cached_journeys(World(end=end))  # read back, not simulated
+    assert again.sessions.equals(first.sessions) and again.conversions.equals(first.conversions)
+    assert again.sessions.equals(journeys.simulate_journeys(World(end=end)).sessions)
+    other = journeys.cached_journeys(World(end=end + timedelta(days=1)))
+    assert other.sessions.num_rows > first.sessions.num_rows
+    assert len(list(tmp_path.iterdir())) == 4

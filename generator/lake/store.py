@@ -227,9 +227,10 @@ class Lake:
 
         Each view has the dataset's canonical columns plus ``client`` (and ``month`` for
         dated datasets) from the partition path. Only the datasets the SQL reads (``FROM`` or
-        ``JOIN`` them) get a view: making one reads the footer of each of its files. ``client`` and ``months`` (first,
-        last) limit the views to those partitions, so that a query about one client or a few
-        months does not open every file of a lake of many clients.
+        ``JOIN`` them) get a view: making one reads the footer of each of its files.
+        ``client`` and ``months`` (first, last) limit the views to those partitions, so that a
+        query about one client or a few months does not open every file of a lake of many
+        clients.
         """
         with duckdb.connect() as con:
             for dataset in TABLES:

@@ -251,6 +251,69 @@ def _wait_forever() -> None:
         time.sleep(3600)
 
 
+benchmarks_app = typer.Typer(
+    help="Published industry benchmarks: import a new edition, list the editions in force.",
+    no_args_is_help=True,
+)
+app.add_typer(benchmarks_app, name="benchmarks")
+
+
+@benchmarks_app.command("import")
+def benchmarks_import(
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX or YAML with the seed's columns.")],
+    out: OutOpt = Path("build"),
+    replace: Annotated[
+        bool, typer.Option(help="Replace editions that exist (in the seed or the store).")
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option(help="Why they are replaced (required with --replace).")
+    ] = None,
+) -> None:
+    """Import benchmark editions from a file into <out>/benchmarks."""
+    store = pipeline.EditionStore.at(out)
+    try:
+        result = store.import_file(file, replace=replace, reason=reason)
+    except ReportError as exc:
+        _fail(exc)
+    for verb, keys in (("added", result.added), ("replaced", result.replaced)):
+        for source, edition in keys:
+            console.print(Text(f"  {verb:<9} {source} {edition}"), highlight=False)
+    _where("store", store.root)
+    console.print(Text(f"{result.rows:,} rows imported"), highlight=False)
+
+
+_AGE = {False: "", True: "yellow"}
+
+
+@benchmarks_app.command("list")
+def benchmarks_list(out: OutOpt = Path("build"), today: TodayOpt = None) -> None:
+    """List the benchmark editions in force (seed and imported), with their age."""
+    from generator.analytics.benchmark_seed import STALE_MONTHS  # only for this command
+
+    store = pipeline.EditionStore.at(out)
+    day = today.date() if today else datetime.now(UTC).date()
+    try:
+        editions = store.editions(day)
+    except ReportError as exc:
+        _fail(exc)
+    table = Table(title="Benchmark editions", show_edge=False, header_style="bold")
+    columns = ("source", "publisher", "edition", "published", "data to", "rows", "grade", "age")
+    for column in (*columns, "origin"):
+        table.add_column(column, overflow="fold")
+    for e in editions:
+        rows = f"{e.rows}" + (f" ({e.provisional_rows} prov.)" if e.provisional_rows else "")
+        age = Text(f"{e.age_months} mo" + (" stale" if e.stale else ""), style=_AGE[e.stale])
+        ended = e.window_end.isoformat() if e.window_end else "-"
+        cells = (Text(e.source_id), Text(e.publisher), Text(e.edition), e.published.isoformat())
+        table.add_row(*cells, ended, rows, e.grade, age, e.origin)
+    console.print(table)
+    console.print(
+        Text(f"stale: published more than {STALE_MONTHS} months before {day.isoformat()}"),
+        highlight=False,
+    )
+    _where("store", store.root)
+
+
 def _where(name: str, path: Path) -> None:
     """One line of "what was made, and where": the path verbatim, whatever its characters."""
     console.print(Text(f"  {name:<12} {path.resolve()}"), highlight=False, soft_wrap=True)

@@ -37,6 +37,7 @@ from generator.schema import ACTION_TYPES, SOURCES
 __all__ = [
     "AccountConfig",
     "Agency",
+    "BenchmarkRules",
     "Branding",
     "Client",
     "CustomKpi",
@@ -290,9 +291,51 @@ class Funnel(_Model):
         return value
 
 
+_ID = r"^[a-z0-9][a-z0-9_/-]{0,62}$"
+#: platforms a peer group may name: the ad platforms as the report names them (Meta's are two)
+AD_PLATFORMS = (
+    "google_ads", "facebook", "instagram", "linkedin", "x", "tiktok", "microsoft_ads",
+    "pinterest", "snapchat", "amazon_ads", "reddit",
+)  # fmt: skip
+
+
 class PeerGroup(_Model):
-    industry: str
-    region: str | None = None
+    """Whom a client is compared with on its Benchmarks page.
+
+    ``industry`` is the level to start from (default: the client's own industry); ``region``
+    keeps peers of that region only; ``platforms`` limits the benchmarks to those platforms;
+    ``spend_band: same`` keeps peers of the client's own monthly spend band. A cohort too
+    small to show relaxes these, in the order spend band, region, parent industry, and the
+    page says which level it used.
+    """
+
+    industry: Annotated[str, Field(pattern=_ID)] | None = None
+    region: Annotated[str, Field(pattern=_ID)] | None = None
+    platforms: list[Literal[AD_PLATFORMS]] | None = None  # type: ignore[valid-type]
+    spend_band: Literal["any", "same"] = "any"
+
+
+class BenchmarkRules(_Model):
+    """How the agency's own portfolio becomes a peer cohort (``benchmarks:`` in agency.yml).
+
+    The anonymity minimums may be raised, never lowered: a median needs at least 5 other
+    companies, quartiles at least 10, and no company may hold more than 30% of a cohort's spend.
+    """
+
+    window_days: Annotated[int, Field(ge=28, le=365)] = 90
+    min_spend: Annotated[float, Field(ge=0, le=1e9)] = 100.0
+    min_impressions: Annotated[int, Field(ge=0, le=10**9)] = 1000
+    max_roas: Annotated[float, Field(gt=0, le=1000)] = 50.0
+    k_median: Annotated[int, Field(ge=5, le=1000)] = 5
+    k_quartiles: Annotated[int, Field(ge=10, le=1000)] = 10
+    max_share: Annotated[float, Field(gt=0, le=0.3)] = 0.3
+    prior_weight: Annotated[float, Field(ge=0, le=1000)] = 10.0
+
+    @model_validator(mode="after")
+    def _quartiles_need_more(self) -> BenchmarkRules:
+        if self.k_quartiles < self.k_median:
+            raise ValueError("k_quartiles must be at least k_median")
+        return self
 
 
 class Recipient(_Model):
@@ -305,7 +348,9 @@ class Client(_Model):
 
     slug: Annotated[str, Field(pattern=_SLUG)]
     name: Annotated[str, Field(min_length=1, max_length=120)]
-    industry: str
+    industry: Annotated[str, Field(pattern=_ID)]
+    #: where the client does business (peer groups may ask for peers of one region)
+    region: Annotated[str, Field(pattern=_ID)] | None = None
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     timezone: str
     accounts: Annotated[list[AccountConfig], Field(min_length=1)]
@@ -313,7 +358,8 @@ class Client(_Model):
     kpi_targets: dict[str, KpiTarget] = Field(default_factory=dict)
     conversion_value_rules: list[ValueRule] = Field(default_factory=list)
     funnels: list[Funnel] = Field(default_factory=list)
-    peer_group: PeerGroup | None = None
+    #: inline, or the name of one of agency.yml's ``peer_groups``
+    peer_group: PeerGroup | Annotated[str, Field(pattern=_ID)] | None = None
     branding: Branding = Field(default_factory=Branding)
     recipients: list[Recipient] = Field(default_factory=list)
     report_start: date | None = None
@@ -369,7 +415,32 @@ class Agency(_Model):
     sender: Email | None = None
     fx_rates: str = "fx_rates.csv"
     history_months: Annotated[int, Field(ge=1, le=37)] = 6
+    peer_groups: Annotated[
+        dict[Annotated[str, Field(pattern=_ID)], PeerGroup], Field(max_length=100)
+    ] = Field(default_factory=dict)
+    benchmarks: BenchmarkRules = Field(default_factory=BenchmarkRules)
     folder: Path = Field(default=Path(), exclude=True)
+
+    def peer_group(self, client: Client) -> tuple[str | None, PeerGroup]:
+        """The client's peer group, by name from ``peer_groups`` or inline: (name, group).
+
+        Raises:
+            ConfigError: the client names a group agency.yml does not define.
+        """
+        chosen = client.peer_group
+        if chosen is None:
+            return None, PeerGroup()
+        if isinstance(chosen, PeerGroup):
+            return None, chosen
+        if chosen not in self.peer_groups:
+            known = ", ".join(sorted(self.peer_groups)) or "none defined"
+            raise ConfigError(
+                f"peer group {chosen!r} is not defined in agency.yml's peer_groups ({known})",
+                file=str(client.folder / "client.yml"),
+                field="peer_group",
+                value=chosen,
+            )
+        return chosen, self.peer_groups[chosen]
 
     @field_validator("timezone")
     @classmethod
@@ -418,13 +489,21 @@ def load_clients(content: Path, only: str | None = None) -> list[Client]:
 def validate_content(content: Path) -> list[ConfigError]:
     """Check agency.yml and every client.yml; return all problems instead of stopping."""
     problems: list[ConfigError] = []
+    loaded = []
     for load, target in [(load_agency, Path(content))] + [
         (load_client, p) for p in sorted(Path(content).glob("*/client.yml"))
     ]:
         try:
-            load(target)
+            loaded.append(load(target))
         except ConfigError as exc:
             problems.append(exc)
+    agency = next((a for a in loaded if isinstance(a, Agency)), None)
+    for client in loaded:
+        if agency is not None and isinstance(client, Client):
+            try:
+                agency.peer_group(client)
+            except ConfigError as exc:
+                problems.append(exc)
     return problems
 
 

@@ -2,6 +2,10 @@
 
 Two platforms, three campaigns (one with a hostile name, one running an A/B pair), thirteen
 weeks of days, site journeys and repeat customers: enough for every section of a report.
+
+The Benchmarks section's tables and summary are handmade (``benchmark_section``: a hostile
+publisher and title, a stale and a provisional edition, a withheld peer median, a parent
+industry level), so every site built from this report has a Benchmarks page.
 """
 
 from __future__ import annotations
@@ -187,6 +191,109 @@ def client() -> Client:
     )
 
 
+EVIL = '<script>alert("bench")</script>'
+_NO_PUB = {"pub_median": None}
+
+
+def _bench(platform, metric, label, unit, higher, value, low, high, **extra) -> dict:
+    peers = {"peer_level": "retail", "peer_level_name": "Retail", "peer_relaxed": "",
+             "peer_size": "10–20 companies", "peer_suppressed": "", "peer_median": None,
+             "peer_p25": None, "peer_p75": None, "peer_pct": None, "peer_standing": None,
+             "peer_vs": None}  # fmt: skip
+    return {"platform": platform, "platform_label": platform.replace("_ads", " Ads").title(),
+            "metric": metric, "metric_label": label, "unit": unit, "higher_is_better": higher,
+            "value": value, "low": low, "high": high, **peers, **extra}  # fmt: skip
+
+
+def _published(source, publisher, title, edition, median, p25, p75, pct, standing, vs,
+               **extra) -> dict:  # fmt: skip
+    return {"pub_median": median, "pub_p25": p25, "pub_p75": p75, "pub_pct": pct,
+            "pub_standing": standing, "pub_vs": vs, "pub_level": "retail",
+            "pub_level_name": "Retail", "pub_source": source, "pub_publisher": publisher,
+            "pub_title": title, "pub_edition": edition, "pub_grade": "B",
+            "pub_provisional": False, "pub_stale": False, "pub_age_months": 20.0,
+            "pub_converted": False, "pub_definition": "", "pub_statistic": "median",
+            "sigma": 0.7, "sigma_source": "default", **extra}  # fmt: skip
+
+
+def benchmark_section() -> tuple[dict, dict[str, pd.DataFrame]]:
+    """A small Benchmarks section in the analysis' shapes (see ``benchmark_report``)."""
+    wordstream = f"WordStream {EVIL}"
+    rows = [
+        _bench("google_ads", "ctr", "CTR", "percent", True, 0.025, 0.024, 0.026,
+               **_published("ws", wordstream, f"Search {EVIL}", "2024", 0.0317, 0.02, 0.05,
+                            38.0, "Middle", "worse", pub_provisional=True),
+               peer_median=0.03, peer_p25=0.022, peer_p75=0.041, peer_pct=40.0,
+               peer_standing="Middle", peer_vs="worse", blend_median=0.031,
+               blend_p25=0.021, blend_p75=0.045),
+        _bench("google_ads", "cpc", "CPC", "money", False, 1.25, 1.2, 1.3,
+               **_published("ws", wordstream, "Search 2017", "2017", 2.69, 4.2, 1.7, 82.0,
+                            "Top 25%", "better", pub_level="all",
+                            pub_level_name="All industries", pub_stale=True,
+                            pub_age_months=112.0, pub_converted=True),
+               peer_level="all", peer_level_name="All industries",
+               peer_relaxed="region; industry: retail → all",
+               peer_size="fewer than 5 companies",
+               peer_suppressed="fewer than 5 other companies (4)"),
+        _bench("google_ads", "cpm", "CPM", "money", False, 31.25, 30.0, 32.5, **_NO_PUB,
+               peer_size="fewer than 5 companies",
+               peer_suppressed="fewer than 5 other companies (3)"),
+        _bench("google_ads", "roas", "ROAS", "ratio", True, 3.1, 2.8, 3.4, **_NO_PUB,
+               peer_median=2.5, peer_p25=1.9, peer_p75=3.4, peer_pct=70.0,
+               peer_standing="Middle", peer_vs="better", peer_level="all",
+               peer_level_name="All industries", peer_relaxed="region; industry: retail → all"),
+        _bench("facebook", "ctr", "CTR", "percent", True, 0.011, 0.010, 0.012,
+               **_published("db", "Databox", "Facebook Ads", "2025", 0.009, 0.0057, 0.0142,
+                            66.0, "Middle", "in line"),
+               peer_median=0.012, peer_size="5–10 companies", peer_vs="in line",
+               peer_suppressed="quartiles need at least 10 companies (7)"),
+    ]  # fmt: skip
+    trend = [
+        {"platform": p, "platform_label": label, "metric": m, "metric_label": ml,
+         "month": month, "value": v, "pub_median": med, "pub_edition": ed, "pub_source": src,
+         "pub_pct": pct}
+        for p, label, m, ml, med, ed, src, values in (
+            ("google_ads", "Google Ads", "ctr", "CTR", 0.0317, "2024", "ws",
+             [(0.027, 44.0), (0.026, 41.0), (0.025, 38.0)]),
+            ("google_ads", "Google Ads", "cpc", "CPC", 2.69, "2017", "ws",
+             [(1.4, 76.0), (1.3, 80.0), (1.25, 82.0)]),
+            ("facebook", "Facebook", "ctr", "CTR", 0.009, "2025", "db",
+             [(0.010, 60.0), (0.011, 66.0), (0.012, None)]),
+        )
+        for month, (v, pct) in zip(("2026-08", "2026-09", "2026-10"), values, strict=True)
+    ]  # fmt: skip
+    sources = [
+        {"source": "ws", "publisher": wordstream, "title": f"Search {EVIL}",
+         "url": "https://www.wordstream.com/blog?a=1&b=\"<x>", "edition": "2024",
+         "published": "2024-05-13", "window": "Apr 2023 – Mar 2024", "grade": "B",
+         "sample": "17,000 campaigns"},
+        {"source": "ws", "publisher": wordstream, "title": "Search 2017",
+         "url": "https://www.wordstream.com/2017", "edition": "2017",
+         "published": "2017-06-01", "window": "", "grade": "B", "sample": ""},
+        {"source": "db", "publisher": "Databox", "title": "Facebook Ads",
+         "url": "javascript:alert(1)", "edition": "2025", "published": "2025-01-01",
+         "window": "", "grade": "C", "sample": "256 accounts"},
+    ]  # fmt: skip
+    summary = {
+        "group": {"name": f"Retail peers {EVIL}", "industry": "retail", "industry_name": "Retail",
+                  "region": "north_america", "spend_band": None},
+        "as_of": "2026-10-31", "window_days": 90, "currency": "USD",
+        "strongest": {"platform_label": "Google Ads", "metric_label": "CPC", "standing": 82.0,
+                      "value": 1.25, "unit": "money"},
+        "weakest": {"platform_label": "Google Ads", "metric_label": "CTR", "standing": 38.0,
+                    "value": 0.025, "unit": "percent"},
+        "counts": {"Top 25%": 1, "Middle": 3, "Bottom 25%": 0}, "rated": 4,
+        "provisional": True, "stale": [f"{wordstream} 2017"], "suppressed": 2,
+        "levels": ["all", "retail"],
+    }  # fmt: skip
+    frames = {
+        "benchmarks": pd.DataFrame(rows),
+        "benchmark_trend": pd.DataFrame(trend),
+        "benchmark_sources": pd.DataFrame(sources),
+    }
+    return summary, frames
+
+
 def make_report() -> Report:
     rng = np.random.default_rng(5)
     touches, conversions, events = _site(rng)
@@ -238,4 +345,6 @@ def make_report() -> Report:
             "warnings": ["Facebook account acc-F could not be refreshed <b>today</b>."],
         }
     )
-    return Report(summary, frames)
+    summary["benchmarks"], tables = benchmark_section()
+    summary["sections"] = [*summary["sections"], "benchmarks"]
+    return Report(summary, {**frames, **tables})

@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from generator.config import (
+    PeerGroup,
     load_agency,
     load_client,
     load_clients,
@@ -263,3 +264,53 @@ def test_a_broken_funnel_names_the_field_and_value(content, new, field, fragment
         load_client(path)
     message = str(err.value)
     assert str(path) in message and field in message and fragment in message, message
+
+
+def test_peer_groups_inline_or_named_in_agency_yml(content):
+    agency = load_agency(content)
+    harbor = load_client(content / "harbor")
+    assert agency.peer_group(harbor) == (None, PeerGroup(industry="local/dental", region="us_west"))
+    path = content / "agency.yml"
+    path.write_text(
+        path.read_text()
+        + "peer_groups:\n  west-coast-health:\n    industry: health\n    region: us_west\n"
+        + "    platforms: [google_ads, facebook]\n    spend_band: same\n"
+        + "benchmarks: {window_days: 60, k_median: 8, k_quartiles: 12, max_share: 0.25}\n"
+    )
+    _edit(content / "harbor", "peer_group: {industry: local/dental, region: us_west}",
+          "peer_group: west-coast-health")  # fmt: skip
+    agency, harbor = load_agency(content), load_client(content / "harbor")
+    name, group = agency.peer_group(harbor)
+    assert name == "west-coast-health" and group.platforms == ["google_ads", "facebook"]
+    assert group.spend_band == "same"
+    assert (agency.benchmarks.window_days, agency.benchmarks.k_median) == (60, 8)
+    assert validate_content(content) == []
+    _edit(content / "harbor", "peer_group: west-coast-health", "peer_group: east-coast")
+    problems = validate_content(content)
+    assert len(problems) == 1 and "'east-coast' is not defined" in str(problems[0])
+    assert "west-coast-health" in str(problems[0])  # what is defined
+
+
+@pytest.mark.parametrize(
+    ("setting", "fragment"),
+    [
+        ("k_median: 3", "greater than or equal to 5"),  # the anonymity minimums only go up
+        ("k_quartiles: 9", "greater than or equal to 10"),
+        ("max_share: 0.5", "less than or equal to 0.3"),
+        ("k_median: 20", "k_quartiles must be at least k_median"),
+        ("window_days: 5000", "less than or equal to 365"),
+    ],
+)
+def test_benchmark_rules_cannot_weaken_anonymity(content, setting, fragment):
+    path = content / "agency.yml"
+    path.write_text(path.read_text() + f"benchmarks: {{{setting}}}\n")
+    with pytest.raises(ConfigError, match=fragment):
+        load_agency(content)
+
+
+def test_a_peer_group_names_only_known_platforms(content):
+    _edit(content / "harbor", "peer_group: {industry: local/dental, region: us_west}",
+          "peer_group: {platforms: [myspace]}")  # fmt: skip
+    with pytest.raises(ConfigError, match="peer_group") as caught:
+        load_client(content / "harbor")
+    assert "myspace" in str(caught.value)

@@ -102,13 +102,13 @@ def _formula(new: str):
         pytest.param(
             lambda t: t + "currency: EUR\n",
             "currency: EUR",
-            "currency is written twice (lines 5 and 103); keep one",
+            "currency is written twice (lines 6 and 104); keep one",
             id="duplicate top-level key",
         ),
         pytest.param(
             lambda t: t.replace("  cpa: {target: 40", "  roas: 2.0\n  cpa: {target: 40"),
             "roas: 2.0",
-            "kpi_targets.roas is written twice (lines 83 and 84); keep one",
+            "kpi_targets.roas is written twice (lines 84 and 85); keep one",
             id="duplicate nested key",
         ),
         pytest.param(
@@ -117,7 +117,7 @@ def _formula(new: str):
                 "      access_token: ${A}\n      access_token: ${B}",
             ),
             "access_token: ${B}",
-            "accounts[2].credentials.access_token is written twice (lines 25 and 26)",
+            "accounts[2].credentials.access_token is written twice (lines 26 and 27)",
             id="duplicate key in a list item",
         ),
         pytest.param(

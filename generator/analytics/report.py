@@ -17,7 +17,15 @@ from datetime import timedelta
 
 import pandas as pd
 
-from generator.analytics import attribution, cltv, funnel_report, insights, overview, trends
+from generator.analytics import (
+    attribution,
+    benchmark_report,
+    cltv,
+    funnel_report,
+    insights,
+    overview,
+    trends,
+)
 from generator.analytics.abtest import compare as ab_compare
 from generator.analytics.kpis import compute
 from generator.config import Client
@@ -43,6 +51,8 @@ class Inputs:
     site_events: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: how the report names a touchpoint's channel (``google_ads`` -> "Google Ads")
     channel_label: Callable[[str], str] = str
+    #: what the Benchmarks section reads (None: no such section)
+    benchmarks: benchmark_report.Inputs | None = None
 
 
 def campaign_slug(platform: str, account_id: str, campaign_id: str) -> str:
@@ -71,6 +81,7 @@ def assemble(
         ("funnel", _funnel),
         ("attribution", _attribution),
         ("customers", _customers),
+        ("benchmarks", _benchmarks),
     ):
         part = build(inputs, client, period)
         if part is not None:
@@ -245,6 +256,14 @@ def _funnel(inputs: Inputs, client: Client, period: Period):
         client,
         period,
         label=inputs.channel_label,
+    )
+
+
+def _benchmarks(inputs: Inputs, client: Client, period: Period):
+    if inputs.benchmarks is None:
+        return None
+    return benchmark_report.section(
+        inputs.benchmarks, client.slug, period, label=inputs.channel_label
     )
 
 

@@ -6,6 +6,7 @@ names its registered theme, and ``to_spec`` turns it into the Vega-Lite dict a p
 
 from generator.charts.abtest import ab_posteriors
 from generator.charts.attribution import model_comparison, model_heatmap
+from generator.charts.benchmarks import benchmark_standing, benchmark_trend
 from generator.charts.campaigns import (
     ad_performance,
     campaign_daily,
@@ -42,6 +43,8 @@ __all__ = [
     "ad_performance",
     "alive_heatmap",
     "anomaly_timeline",
+    "benchmark_standing",
+    "benchmark_trend",
     "campaign_daily",
     "campaign_map",
     "campaign_ranking",

@@ -234,7 +234,7 @@ class Lake:
         """
         with duckdb.connect() as con:
             for dataset in TABLES:
-                if re.search(rf"\b(?:FROM|JOIN)\s+{dataset}\b", sql, re.IGNORECASE):
+                if re.search(rf"\b(?:FROM|JOIN)\s+\"?{dataset}\b", sql, re.IGNORECASE):
                     self._register(con, dataset, client, months)
             try:
                 return con.sql(sql, params=list(params or [])).to_arrow_table()

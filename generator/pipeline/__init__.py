@@ -17,6 +17,7 @@ from typing import Any
 _EXPORTS = {
     "analyze": "analysis",
     "load_rates": "analysis",
+    "EditionStore": "benchmark_editions",
     "DemoResult": "demo",
     "run_demo": "demo",
     "build": "publishing",

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 
 from generator.analytics import funnel_report, report, value_rules
+from generator.analytics.benchmark_seed import BenchmarkRow, seed_rows
 from generator.analytics.currency import RateTable, to_currency
 from generator.charts import PLATFORM_LABELS, platform_label
 from generator.config import Agency, Client
 from generator.errors import BuildError, ReportError
 from generator.lake import AccountState, Lake
 from generator.periods import Period
+from generator.pipeline.benchmark_inputs import benchmark_inputs
+from generator.pipeline.workspace import history_start
 from generator.schema import UNKNOWN_ID
 from generator.site.report import Report
 
@@ -28,9 +33,23 @@ def analyze(
     rates: RateTable,
     *,
     now: datetime | None = None,
+    published: Sequence[BenchmarkRow] | None = None,
 ) -> Report:
-    """Compute one client's report for ``period`` from the lake (in its reporting currency)."""
+    """Compute one client's report for ``period`` from the lake (in its reporting currency).
+
+    ``published``: the benchmark editions to compare with (default: the packaged seed)."""
     inputs = _inputs(lake, client, period, rates)
+    trend_start = history_start(period, agency.history_months)
+    benchmark, benchmark_warnings = benchmark_inputs(
+        lake,
+        client,
+        agency,
+        period,
+        rates,
+        seed_rows() if published is None else published,
+        trend_start=trend_start,
+    )
+    inputs = dataclasses.replace(inputs, benchmarks=benchmark)
     current = inputs.performance[inputs.performance["date"] >= period.start]
     if current.empty:
         raise BuildError(_no_data(lake, client, period))
@@ -48,7 +67,7 @@ def analyze(
             "previous": _period_info(period.previous()),
             "generated_at": (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC"),
             "freshness": [_freshness(s) for s in states],
-            "warnings": _warnings(client, states, period, current),
+            "warnings": _warnings(client, states, period, current) + benchmark_warnings,
         }
     )
     summary.setdefault("definitions", [])

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+import pyarrow.compute as pc
 from rich.progress import Progress
 
 from generator.config import load_agency, load_clients
+from generator.lake import Lake
 from generator.periods import Period, last_complete_month
 from generator.pipeline.publishing import build_pool, publish_all
 from generator.pipeline.syncing import AccountSync, sync_sandbox
 from generator.pipeline.workspace import Workspace, history_start
+from generator.sandbox import peers
 
 __all__ = ["DemoResult", "run_demo"]
 
@@ -47,6 +50,10 @@ def run_demo(
     start = history_start(newest, agency.history_months)
     jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
     with build_pool(jobs) as pool:  # its workers import the site libraries during the sync
+        # the peers are written by a build worker while this process syncs (other clients'
+        # partitions, other locks): the sync mostly waits on the sandbox
+        task = progress.add_task("peer benchmarks", total=1) if progress else None
+        peers_written = pool.submit(write_peers, workspace.out / "lake", now.date() - _DAY)
         outcome = sync_sandbox(
             clients,
             workspace.lake,
@@ -55,7 +62,32 @@ def run_demo(
             progress=progress,
             assets=workspace.assets,
         )
+        peers_written.result()
+        if progress is not None:
+            progress.advance(task)
         slugs = [c.slug for c in clients]
         built = publish_all(workspace, slugs, periods, now=now, progress=progress, pool=pool)
     sites = {slug: path for (slug, label), path in built.items() if label == newest.label}
     return DemoResult(sites, out / "lake", newest, outcome)
+
+
+#: days of the synthetic peers' history: the benchmark window (90 days) before each of the
+#: demo's months
+PEER_DAYS = 150
+_DAY = timedelta(days=1)
+
+
+def write_peers(lake_root: Path, end: date) -> int:
+    """The agency's other clients, straight into the lake (the sandbox's synthetic peers have
+    no client.yml and get no site), so that the demo's benchmark cohorts are big enough.
+    Returns how many peers were written."""
+    lake = Lake(lake_root)
+    period = Period.between(end - timedelta(days=PEER_DAYS - 1), end)
+    for peer in peers.PEERS:
+        lake.put_profile(peer.slug, {"industry": peer.industry, "region": peer.region})
+        table = peers.performance(peer, period.start, period.end)
+        for account in sorted(set(table["account_id"].to_pylist())):
+            rows = table.filter(pc.equal(table["account_id"], account))
+            source = rows["source"][0].as_py()
+            lake.write_days("ad_performance", peer.slug, source, account, period, rows)
+    return len(peers.PEERS)

@@ -14,6 +14,7 @@ from rich.progress import Progress
 from generator.config import Agency, Client, load_agency, load_clients
 from generator.periods import Period
 from generator.pipeline.analysis import analyze, load_rates
+from generator.pipeline.benchmark_editions import EditionStore
 from generator.pipeline.workspace import Workspace
 from generator.site import archive
 from generator.site.build import build_site
@@ -35,7 +36,8 @@ def publish(workspace: Workspace, slug: str, period: Period, now: datetime | Non
     worker process); returns the site folder."""
     agency, (client,) = load_agency(workspace.content), load_clients(workspace.content, only=slug)
     rates = load_rates(workspace.content, agency)
-    analysis = analyze(workspace.lake, client, agency, period, rates, now=now)
+    published = EditionStore.at(workspace.out).rows()  # the seed and any imported edition
+    analysis = analyze(workspace.lake, client, agency, period, rates, now=now, published=published)
     analysis.save(workspace.results(client.slug, period))
     return build(workspace, client, agency, period)
 

@@ -75,6 +75,12 @@ def _rotation_keeper(group: _Group, tokens: TokenStore | None):
     return lambda newest: tokens.rotated(group.source, original, newest)
 
 
+def _profile(client: Client) -> dict[str, str | None]:
+    """What the lake records about a client for other clients' peer benchmarks: its industry
+    and region, never its name."""
+    return {"industry": client.industry, "region": client.region}
+
+
 async def sync(
     clients: Sequence[Client],
     lake: Lake,
@@ -103,6 +109,7 @@ async def sync(
     groups: dict[tuple, _Group] = {}
     connectors_available = set(available())
     for client in clients:
+        await asyncio.to_thread(lake.put_profile, client.slug, _profile(client))
         for account in client.accounts:
             if account.platform not in connectors_available:
                 results.append(

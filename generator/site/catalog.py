@@ -89,6 +89,20 @@ def _first_funnel(report: Report) -> str:
     return funnels[0]["slug"]
 
 
+def _benchmark_trend(report: Report) -> pd.DataFrame:
+    """The trend with each edition's publisher, from the Sources table (the trend names the
+    source only by its id)."""
+    trend = report.frame("benchmark_trend")
+    sources = report.frames.get("benchmark_sources")
+    if sources is None or sources.empty or "pub_source" not in trend:
+        return trend
+    publishers = sources[["source", "edition", "publisher"]].drop_duplicates(["source", "edition"])
+    publishers = publishers.rename(
+        columns={"source": "pub_source", "edition": "pub_edition", "publisher": "pub_publisher"}
+    )
+    return trend.merge(publishers, on=["pub_source", "pub_edition"], how="left")
+
+
 CHARTS: dict[str, Builder] = {
     # overview
     "daily_spend": lambda r, t: charts.daily_spend(r.frame("daily"), currency=_currency(r),
@@ -142,6 +156,11 @@ CHARTS: dict[str, Builder] = {
     "clv_distribution": lambda r, t: charts.clv_distribution(r.frame("customers"),
                                                              currency=_currency(r), theme=t),
     "alive_heatmap": lambda r, t: charts.alive_heatmap(r.frame("customers"), theme=t),
+    # benchmarks
+    "benchmark_standing": lambda r, t: charts.benchmark_standing(
+        r.frame("benchmarks"), currency=_currency(r), theme=t),
+    "benchmark_trend": lambda r, t: charts.benchmark_trend(_benchmark_trend(r),
+                                                           currency=_currency(r), theme=t),
     # methods
     "freshness": lambda r, t: charts.freshness(r.frame("freshness"), theme=t),
 }  # fmt: skip

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
+from generator.analytics.benchmarks import standing
+from generator.site.benchmark_tables import percentile as ordinal
 from generator.site.formatting import change, fmt, money, number, percent, ratio
 
-__all__ = ["funnel_health", "risks", "story", "wins"]
+__all__ = ["benchmarks", "funnel_health", "risks", "story", "wins"]
 
 _STATUS = {"on_track": "on track", "at_risk": "at risk", "off_track": "off track"}
 
@@ -35,6 +37,8 @@ def story(summary: Mapping) -> list[str]:
         if fact["kind"] == "anomaly":
             out.append(_anomaly(fact))
             break
+    if "benchmarks" in summary.get("sections", []) and summary.get("benchmarks"):
+        out += _industry(summary["benchmarks"])
     return out
 
 
@@ -44,6 +48,80 @@ def wins(summary: Mapping) -> list[str]:
 
 def risks(summary: Mapping) -> list[str]:
     return [_fact(f, summary["currency"]) for f in (summary.get("facts") or {}).get("risks", [])]
+
+
+def benchmarks(summary: Mapping) -> list[str]:
+    """The Benchmarks page's box: how the metrics stand, the strongest and the weakest, and
+    what to read with care (provisional and stale figures, withheld peer medians)."""
+    bench = summary.get("benchmarks")
+    if not bench:
+        return []
+    currency = bench.get("currency") or summary["currency"]
+    counts, rated = bench.get("counts", {}), bench.get("rated", 0)
+    if not rated:
+        return ["No metric could be rated against a benchmark this period."]
+    out = [
+        f"Of {_metrics(rated)} with a benchmark, {_stand(counts.get('Top 25%', 0))} in the "
+        f"top 25%, {counts.get('Middle', 0)} in the middle and {counts.get('Bottom 25%', 0)} "
+        "in the bottom 25%."
+    ]
+    for word, pick in (("Strongest", "strongest"), ("Weakest", "weakest")):
+        if bench.get(pick):
+            out.append(f"{word}: {_standing(bench[pick], currency)}.")
+    if bench.get("provisional"):
+        out.append(
+            "Some published figures are provisional (a second-hand or conflicting copy of the "
+            "publisher's number); they are marked in the tables."
+        )
+    if bench.get("stale"):
+        out.append(
+            f"Some published figures come from editions more than 18 months old "
+            f"({', '.join(bench['stale'])}): the newest there are, but read them with care."
+        )
+    if bench.get("suppressed"):
+        n = bench["suppressed"]
+        out.append(
+            f"{n} peer median{'s are' if n != 1 else ' is'} withheld: too few other companies "
+            "qualify to show one without singling a company out."
+        )
+    return out
+
+
+def _industry(bench: Mapping) -> list[str]:
+    """The overview's sentence on the benchmarks."""
+    counts, rated = bench.get("counts", {}), bench.get("rated", 0)
+    if not rated:
+        return []
+    top = counts.get("Top 25%", 0)
+    text = (
+        f"Against the industry, {top} of {_metrics(rated)} with a benchmark "
+        f"{'stands' if top == 1 else 'stand'} in the top 25% and "
+        f"{counts.get('Bottom 25%', 0)} in the bottom 25%"
+    )
+    best, worst = bench.get("strongest"), bench.get("weakest")
+    if best:
+        text += f"; the strongest is {best['platform_label']} {best['metric_label']}"
+        if worst:
+            text += f", the weakest {worst['platform_label']} {worst['metric_label']}"
+    return [text + "."]
+
+
+def _stand(n: int) -> str:
+    return f"{n} stands" if n == 1 else f"{n} stand"
+
+
+def _metrics(n: int) -> str:
+    return f"{n} metric{'s' if n != 1 else ''}"
+
+
+def _standing(pick: Mapping, currency: str) -> str:
+    unit = {"money": "currency"}.get(pick["unit"], pick["unit"])
+    value = fmt(pick["value"], unit, currency)
+    where = standing(float(pick["standing"])).lower()
+    return (
+        f"{pick['platform_label']} {pick['metric_label']} at {value} "
+        f"({where}, {ordinal(pick['standing'])})"
+    )
 
 
 def _headline(head: Mapping, currency: str, before: str | None) -> str:

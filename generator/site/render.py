@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from generator.charts import to_spec
 from generator.errors import BuildError
-from generator.site import catalog, formatting, fragments, narrative
+from generator.site import benchmark_tables, catalog, formatting, fragments, narrative
 from generator.site.escape import md
 from generator.site.report import Report
 from generator.site.resources import templates_dir
@@ -33,6 +33,7 @@ PAGES = [
     ("trends.md.j2", "trends.md", "Trends", "trends"),
     ("attribution.md.j2", "attribution.md", "Attribution", "attribution"),
     ("customers.md.j2", "customers.md", "Customer value", "customers"),
+    ("benchmarks.md.j2", "benchmarks.md", "Benchmarks", "benchmarks"),
     ("methods.md.j2", "methods.md", "Methods & data", None),
 ]
 CAMPAIGN_TEMPLATE = "campaign.md.j2"
@@ -122,6 +123,44 @@ def page_context(report: Report, theme: str, root: str = "") -> dict[str, Any]:
         "risks": narrative.risks(summary),
         "has": lambda section: section in summary.get("sections", []),
         "anomalies_found": "anomalies" in report.frames and not report.frames["anomalies"].empty,
+        **_benchmarks(report),
+    }
+
+
+def _benchmarks(report: Report) -> dict[str, Any]:
+    """The Benchmarks page's helpers: each reads the section's tables only when called, so
+    pages of a report without the section never touch them."""
+    summary = report.summary
+    currency = summary["currency"]
+
+    def bench() -> dict:
+        return summary.get("benchmarks") or {}
+
+    def industry() -> str:
+        return bench().get("group", {}).get("industry", "")
+
+    def sources() -> Markup:
+        return benchmark_tables.sources(
+            report.frame("benchmark_sources"), report.frame("benchmarks"), bench().get("stale", [])
+        )
+
+    def has_trend() -> bool:
+        trend = report.frames.get("benchmark_trend")
+        return trend is not None and "pub_pct" in trend and bool(trend["pub_pct"].notna().any())
+
+    return {
+        "benchmark_story": narrative.benchmarks(summary),
+        "benchmark_platforms": lambda: benchmark_tables.platforms(report.frame("benchmarks")),
+        "benchmark_table": lambda platform: benchmark_tables.table(
+            report.frame("benchmarks"), platform, currency=currency, industry=industry()
+        ),
+        "benchmark_sources": sources,
+        "benchmark_levels": lambda: benchmark_tables.levels(report.frame("benchmarks"), industry()),
+        "benchmark_region": lambda: benchmark_tables.region_name(
+            bench().get("group", {}).get("region")
+        ),
+        "benchmark_cards": lambda: benchmark_tables.cards(bench().get("counts", {})),
+        "benchmark_has_trend": has_trend,
     }
 
 

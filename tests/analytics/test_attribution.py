@@ -448,14 +448,21 @@ PATHS = st.lists(
 
 
 def frame_of(rows):
+    """Paths of the rows; a path without conversions has no value (its conversions' value)."""
     return pd.DataFrame(
         {
             "path": [" > ".join(p) for p, *_ in rows],
             "conversions": [r[1] for r in rows],
-            "value": [r[2] for r in rows],
+            "value": [r[2] if r[1] else 0.0 for r in rows],
             "nulls": [r[3] for r in rows],
         }
     )
+
+
+def test_value_without_conversions_is_refused():
+    frame = pd.DataFrame({"path": ["a > b", "b"], "conversions": [2, 0], "value": [9.0, 1.0]})
+    with pytest.raises(ReportError, match=r"'b' \(row 1\) has value 1 but no conversions"):
+        attribute_paths(frame, "markov")
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

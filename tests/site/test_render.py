@@ -20,6 +20,7 @@ def test_generated_pages(built_report, tmp_path, snapshot):
         "Trends",
         "Attribution",
         "Customer value",
+        "Benchmarks",
         "Methods & data",
     ]
     campaigns = nav[2]["Campaigns"]

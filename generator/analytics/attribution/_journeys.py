@@ -90,12 +90,20 @@ def from_paths(paths: pd.DataFrame) -> Journeys:
 
     Raises:
         ReportError: for a missing column, a path that is not text or has an empty channel
-            name, or a count or value that is negative or not a finite number.
+            name, a count or value that is negative or not a finite number, or value on a
+            path without conversions.
     """
     _require(paths, ("path", "conversions"), "paths")
     conversions = _amounts(paths, "conversions", "paths")
     value = _amounts(paths, "value", "paths")
     nulls = _amounts(paths, "nulls", "paths")
+    orphan = (value > 0) & (conversions == 0)
+    if orphan.any():  # value comes from conversions: with none there is nothing to credit it to
+        row = int(np.argmax(orphan))
+        raise ReportError(
+            f"paths: path {paths['path'].iloc[row]!r} (row {row}) has value {value[row]:g} "
+            "but no conversions; a path's value is its conversions' value"
+        )
     lists = pc.split_pattern(_path_text(paths["path"]), ">")
     lengths = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
     encoded = pc.list_flatten(lists).dictionary_encode()

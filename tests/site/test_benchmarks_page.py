@@ -14,11 +14,13 @@ from generator.site.render import render_pages
 from ..report_data import EVIL
 
 
-@pytest.fixture
-def pages(report, tmp_path):
-    """The rendered pages of a report that has the Benchmarks section."""
-    nav = render_pages(report, tmp_path, "campaign-report")
-    return nav, tmp_path
+@pytest.fixture(scope="module")
+def pages(built_report, tmp_path_factory):
+    """The rendered pages of a report that has the Benchmarks section (rendered once: the
+    tests only read them)."""
+    folder = tmp_path_factory.mktemp("pages")
+    nav = render_pages(built_report, folder, "campaign-report")
+    return nav, folder
 
 
 def text_of(page) -> str:

@@ -73,16 +73,16 @@ def main() -> None:
         )
         read = time.perf_counter() - started
         started = time.perf_counter()
-        summary, frames = benchmark_report.section(inputs, client.slug, october)
+        _, frames = benchmark_report.section(inputs, client.slug, october)
         computed = time.perf_counter() - started
         rows = frames["benchmarks"]
+        google_cpc = rows[(rows["platform"] == "google_ads") & (rows["metric"] == "cpc")]
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
             f"{clients:>5} other clients ({len(inputs.portfolio):,} accounts): lake "
             f"{built:.1f} s, read {read:.2f} s, section {computed:.2f} s, "
-            f"{len(rows)} rows, peers on Google CPC: "
-            f"{rows.loc[(rows.platform == 'google_ads') & (rows.metric == 'cpc'), 'peer_size'].item()}"
-            f", peak RSS {peak:.0f} MB"
+            f"{len(rows)} rows, peers on Google CPC: {google_cpc['peer_size'].item()}, "
+            f"peak RSS {peak:.0f} MB"
         )
 
 

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
 from pathlib import Path
 from typing import Annotated
@@ -170,7 +170,8 @@ def sync(
                 "now": now,
                 "full": full,
                 "progress": progress,
-                "assets": workspace.assets,
+                "assets": workspace.assets_of,
+                "retention_days": agency.creatives.retention_days,
             }
             if sandbox:
                 outcome = pipeline.sync_sandbox(clients, workspace.lake, **options)
@@ -312,6 +313,60 @@ def benchmarks_list(out: OutOpt = Path("build"), today: TodayOpt = None) -> None
         highlight=False,
     )
     _where("store", store.root)
+
+
+creatives_app = typer.Typer(
+    help="Stored creative images: apply the retention policy.", no_args_is_help=True
+)
+app.add_typer(creatives_app, name="creatives")
+
+
+@creatives_app.command("prune")
+def creatives_prune(
+    out: OutOpt = Path("build"),
+    content: ContentOpt = None,
+    client: Annotated[str | None, typer.Option(help="Only this client's store (slug).")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Say what would go; remove nothing.")] = False,
+    today: TodayOpt = None,
+) -> None:
+    """Remove the images of ads that last ran more than creatives.retention_days ago."""
+    from generator.pipeline.syncing import prune_assets  # only for this command
+
+    folder = _content(content)
+    day = today.date() if today else datetime.now(UTC).date()
+    try:
+        agency, clients = load_agency(folder), load_clients(folder, only=client)
+        workspace = pipeline.Workspace(folder, out)
+        days = agency.creatives.retention_days
+        done = prune_assets(
+            workspace.lake,
+            workspace.assets_of,
+            [c.slug for c in clients],
+            days,
+            day,
+            dry_run=dry_run,
+            shared=None if client else workspace.shared_assets,
+        )
+    except ReportError as exc:
+        _fail(exc)
+    verb = "would remove" if dry_run else "removed"
+    console.print(
+        Text(f"Images of ads that last ran before {day - timedelta(days=days)} ({days} days):"),
+        highlight=False,
+    )
+    for name, pruned in done:
+        line = f"{verb} {pruned.assets} asset(s), {pruned.files} file(s), {_size(pruned.bytes)}"
+        console.print(Text(f"  {name:<12} {line}; {pruned.kept} kept"), highlight=False)
+        _where("", pruned.root)
+    total = sum(p.bytes for _, p in done)
+    console.print(
+        Text(f"{verb} {sum(p.assets for _, p in done)} asset(s), {_size(total)}"),
+        highlight=False,
+    )
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e6:,.1f} MB" if count >= 100_000 else f"{count:,} bytes"
 
 
 def _where(name: str, path: Path) -> None:

@@ -37,9 +37,11 @@ from generator.schema import ACTION_TYPES, SOURCES
 __all__ = [
     "AccountConfig",
     "Agency",
+    "AgencyCreatives",
     "BenchmarkRules",
     "Branding",
     "Client",
+    "ClientCreatives",
     "CustomKpi",
     "Funnel",
     "FunnelFilter",
@@ -47,6 +49,7 @@ __all__ = [
     "KpiTarget",
     "PeerGroup",
     "Recipient",
+    "SiteOptions",
     "ValueRule",
     "load_agency",
     "load_client",
@@ -343,6 +346,30 @@ class Recipient(_Model):
     name: str | None = None
 
 
+class ClientCreatives(_Model):
+    """How a client's creative images are held (``creatives:`` in client.yml).
+
+    ``rights`` says on what terms the agency keeps them (a licence, its end, who to ask); it is
+    written into every stored asset's manifest.
+    """
+
+    rights: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+
+
+class AgencyCreatives(_Model):
+    """The agency's rules for stored creatives (``creatives:`` in agency.yml): an image is
+    deleted ``retention_days`` after its ad last ran (at sync, and by ``creatives prune``)."""
+
+    retention_days: Annotated[int, Field(ge=30, le=3650)] = 400
+
+
+class SiteOptions(_Model):
+    """How client sites are published (``site:`` in agency.yml): ``noindex`` asks search
+    engines not to index them (a robots meta tag on every page and a robots.txt)."""
+
+    noindex: bool = True
+
+
 class Client(_Model):
     """One client of the agency (``content/<slug>/client.yml``)."""
 
@@ -361,6 +388,7 @@ class Client(_Model):
     #: inline, or the name of one of agency.yml's ``peer_groups``
     peer_group: PeerGroup | Annotated[str, Field(pattern=_ID)] | None = None
     branding: Branding = Field(default_factory=Branding)
+    creatives: ClientCreatives = Field(default_factory=ClientCreatives)
     recipients: list[Recipient] = Field(default_factory=list)
     report_start: date | None = None
     folder: Path = Field(default=Path(), exclude=True)
@@ -419,6 +447,8 @@ class Agency(_Model):
         dict[Annotated[str, Field(pattern=_ID)], PeerGroup], Field(max_length=100)
     ] = Field(default_factory=dict)
     benchmarks: BenchmarkRules = Field(default_factory=BenchmarkRules)
+    creatives: AgencyCreatives = Field(default_factory=AgencyCreatives)
+    site: SiteOptions = Field(default_factory=SiteOptions)
     folder: Path = Field(default=Path(), exclude=True)
 
     def peer_group(self, client: Client) -> tuple[str | None, PeerGroup]:

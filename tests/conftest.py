@@ -130,6 +130,10 @@ def _shared_demo() -> SharedDemo:
 def pytest_configure(config: pytest.Config) -> None:
     """The session's shared folder, made by the main process (xdist workers inherit it)."""
     if hasattr(config, "workerinput"):
+        # The shared demo (started by the main process) is what the last tests wait for; at
+        # a lower priority the workers leave it the CPU it needs to be ready before them.
+        if _DEMO_STARTED_BY_MAIN in os.environ:
+            os.nice(_WORKER_NICENESS)
         return
     os.environ["CAMPAIGN_TEST_SHARED"] = tempfile.mkdtemp(prefix="campaign-tests-")
     # every process of the session (workers, sandboxes, the demo) simulates the world's
@@ -139,6 +143,7 @@ def pytest_configure(config: pytest.Config) -> None:
     whole_suite = config.args_source is pytest.Config.ArgsSource.TESTPATHS
     if whole_suite and not (option.collectonly or option.keyword or option.markexpr):
         _shared_demo().start()  # overlaps the unit tests instead of waiting for them
+        os.environ[_DEMO_STARTED_BY_MAIN] = "1"
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -152,6 +157,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 #: demo processes this process started
 _STARTED: list[subprocess.Popen] = []
+_DEMO_STARTED_BY_MAIN = "CAMPAIGN_TEST_DEMO_IN_MAIN"
+_WORKER_NICENESS = 5
 
 
 @pytest.fixture

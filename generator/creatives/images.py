@@ -7,8 +7,10 @@ re-encoded from the pixels alone: no metadata, no embedded profiles, no scripts 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
@@ -56,12 +58,27 @@ def inspect(data: bytes, *, max_pixels: int) -> ImageInfo:
 
 
 def thumbnail(data: bytes, *, max_side: int = 640, max_pixels: int) -> bytes:
-    """A WEBP no larger than ``max_side`` on either side, from pixels only."""
+    """A WEBP no larger than ``max_side`` on either side, from pixels only.
+
+    Raises:
+        ImageRejected: as ``inspect``, or the pixels cannot be decoded (a damaged file).
+    """
     inspect(data, max_pixels=max_pixels)
-    with Image.open(io.BytesIO(data)) as image:
+    with decoding(), Image.open(io.BytesIO(data)) as image:
         image.seek(0)
         frame = image.convert("RGBA" if "A" in image.getbands() else "RGB")
         frame.thumbnail((max_side, max_side))
         out = io.BytesIO()
         frame.save(out, format="WEBP", quality=82, method=4)
     return out.getvalue()
+
+
+@contextlib.contextmanager
+def decoding() -> Iterator[None]:
+    """Pillow's failures to decode an image already inspected, as ``ImageRejected``."""
+    try:
+        yield
+    except ImageRejected:
+        raise
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ImageRejected(f"the image cannot be decoded ({type(exc).__name__})") from None

@@ -2,9 +2,11 @@
 
 Each creative row with an ``asset_url`` is downloaded (http/https only, at most
 ``max_bytes``, read as a stream so a huge body is cut off early), checked as an image
-(``images.inspect``), stored by hash with a web thumbnail, and the row gets
-``asset_sha256``, ``width`` and ``height``. A missing or refused asset leaves those empty and
-yields a warning that names the creative, never a failure of the sync.
+(``images.inspect``), stripped of embedded metadata (``scrub``), stored by the hash of the
+clean bytes with a web thumbnail and a manifest (``manifest``), and the row gets
+``asset_sha256``, ``width`` and ``height``. A missing or refused asset leaves those empty,
+yields a warning that names the creative, never a failure of the sync, and is recorded in the
+store's ``missing.json`` so that the report can say why the image is not shown.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from dataclasses import dataclass
 import httpx
 import pyarrow as pa
 
-from generator.creatives.images import ImageRejected, inspect, thumbnail
+from generator.creatives.images import ImageInfo, ImageRejected, inspect, thumbnail
+from generator.creatives.manifest import with_source
+from generator.creatives.scrub import strip_metadata
 from generator.creatives.store import AssetStore
 from generator.schema import CREATIVES, validate
 
@@ -33,37 +37,68 @@ class Limits:
 
 
 async def retrieve_assets(
-    creatives: pa.Table, store: AssetStore, http: httpx.AsyncClient, limits: Limits = Limits()
+    creatives: pa.Table,
+    store: AssetStore,
+    http: httpx.AsyncClient,
+    limits: Limits = Limits(),
+    *,
+    rights: str | None = None,
 ) -> tuple[pa.Table, list[str]]:
-    """Download every creative's asset; returns the table with hashes filled, and warnings."""
+    """Download every creative's asset; returns the table with hashes filled, and warnings.
+
+    Args:
+        rights: the client's rights note, written into each asset's manifest.
+    """
     rows = creatives.to_pylist()
     gate = asyncio.Semaphore(limits.concurrency)
-    results = await asyncio.gather(*(_one(row, store, http, limits, gate) for row in rows))
-    messages = [m for m in results if m]
+    results = await asyncio.gather(*(_one(row, store, http, limits, gate, rights) for row in rows))
+    missing: dict[tuple[str, str], dict[str, str]] = {}
+    for row, reason in zip(rows, results, strict=True):
+        reasons = missing.setdefault((row["source"], row["account_id"]), {})
+        if reason:  # by the ad it shows in (the report's key), else the creative
+            reasons[row.get("ad_id") or row["creative_id"]] = reason
+    for (source, account_id), reasons in missing.items():
+        store.put_missing(source, account_id, reasons)  # one at a time: no await between
+    messages = [
+        f"{row['platform']} creative {row['creative_id']}: {reason}"
+        for row, reason in zip(rows, results, strict=True)
+        if reason
+    ]
     return validate(pa.Table.from_pylist(rows, schema=CREATIVES), CREATIVES), messages
 
 
-async def _one(row, store: AssetStore, http, limits: Limits, gate) -> str | None:
+async def _one(row, store: AssetStore, http, limits: Limits, gate, rights) -> str | None:
+    """Store one row's asset and fill in the row; returns why it could not, or None."""
     url = row.get("asset_url")
     if not url or row.get("asset_sha256"):
         return None
-    label = f"{row['platform']} creative {row['creative_id']}"
     if not url.startswith(("https://", "http://")):
-        return f"{label}: asset URL is not http(s); skipped"
+        return "asset URL is not http(s); skipped"
     async with gate:
         try:
             data = await _download(http, url, limits)
-            info = inspect(data, max_pixels=limits.max_pixels)
-            sha = store.put(data, info.suffix)
+            clean, info = await asyncio.to_thread(_clean, data, limits.max_pixels)
+            sha = store.put(clean, info.suffix)
             if not store.has(sha, THUMBNAIL):
-                small = await asyncio.to_thread(thumbnail, data, max_pixels=limits.max_pixels)
+                small = await asyncio.to_thread(thumbnail, clean, max_pixels=limits.max_pixels)
                 store.put_derived(sha, THUMBNAIL, small)
         except ImageRejected as exc:
-            return f"{label}: image refused ({exc})"
+            return f"image refused ({exc})"
         except _Missing as exc:
-            return f"{label}: {exc}"
+            return str(exc)
+    image = {"format": info.format, "width": info.width, "height": info.height}
+    manifest = with_source(
+        store.manifest(sha), sha=sha, size=len(clean), image=image, row=row, rights=rights
+    )
+    store.put_manifest(sha, manifest)
     row.update(asset_sha256=sha, width=info.width, height=info.height)
     return None
+
+
+def _clean(data: bytes, max_pixels: int) -> tuple[bytes, ImageInfo]:
+    """The image without its metadata, and what it is (its size after turning upright)."""
+    clean = strip_metadata(data, max_pixels=max_pixels)
+    return clean, inspect(clean, max_pixels=max_pixels)
 
 
 class _Missing(Exception):

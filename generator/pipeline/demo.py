@@ -60,7 +60,8 @@ def run_demo(
             start=start,
             now=now,
             progress=progress,
-            assets=workspace.assets,
+            assets=workspace.assets_of,
+            retention_days=agency.creatives.retention_days,
         )
         peers_written.result()
         if progress is not None:

@@ -26,9 +26,8 @@ __all__ = ["build", "build_pool", "publish", "publish_all"]
 def build(workspace: Workspace, client: Client, agency: Agency, period: Period) -> Path:
     """Build the site of one analysed client and period; returns its folder."""
     results = workspace.results(client.slug, period)
-    return build_site(
-        Report.load(results), client, agency, workspace.out, results, workspace.assets
-    )
+    store = workspace.assets_of(client.slug)
+    return build_site(Report.load(results), client, agency, workspace.out, results, store)
 
 
 def publish(workspace: Workspace, slug: str, period: Period, now: datetime | None = None) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -23,11 +23,22 @@ from generator.connectors import (
     sync_windows,
 )
 from generator.connectors.tokens import TokenStore
-from generator.creatives import AssetStore, retrieve_assets
+from generator.creatives import (
+    AssetStore,
+    Pruned,
+    last_ran,
+    prune,
+    retrieve_assets,
+    shown_by,
+)
 from generator.errors import JobTimedOut, PlatformUnavailable, RateLimited, ReportError
 from generator.lake import AccountState, Lake
 
-__all__ = ["AccountSync", "download_exports", "sync", "sync_sandbox"]
+__all__ = ["AccountSync", "Assets", "download_exports", "prune_assets", "sync", "sync_sandbox"]
+
+#: where creatives' images go: each client's own store (``Workspace.assets_of``), or one
+#: store for every client (no retention at sync then: it holds other clients' images)
+Assets = AssetStore | Callable[[str], AssetStore]
 
 
 @dataclass(frozen=True)
@@ -93,16 +104,19 @@ async def sync(
     full: bool = False,
     progress: Progress | None = None,
     policy: RetryPolicy | None = None,
-    assets: AssetStore | None = None,
+    assets: Assets | None = None,
     tokens: TokenStore | None = None,
+    retention_days: int | None = None,
 ) -> list[AccountSync]:
     """Fetch every configured account from ``start`` to yesterday, concurrently.
 
     Platforms run side by side; accounts sharing credentials share one connector. A platform
     that stays down or rate limited past its bounds marks its accounts stale and the others
     finish. ``endpoints`` maps a connector name to a base URL (the sandbox). With ``assets``,
-    creatives' images are downloaded into that store; with ``tokens``, refresh tokens that a
-    platform rotates are kept there for the next run.
+    creatives' images are downloaded into that store (see ``Assets``), and with
+    ``retention_days`` too, each client synced without a failure then has the images of ads
+    that have not run for that long removed (``prune_assets``); with ``tokens``, refresh
+    tokens that a platform rotates are kept there for the next run.
     """
     now = now or datetime.now(UTC)
     results: list[AccountSync] = []
@@ -161,7 +175,12 @@ async def sync(
             for g in groups.values()
         )
     )
-    return results + [r for group in outcomes for r in group]
+    done = results + [r for group in outcomes for r in group]
+    if callable(assets) and retention_days is not None:
+        done = await asyncio.to_thread(
+            _retain, done, clients, lake, assets, retention_days, now.date()
+        )
+    return done
 
 
 async def _sync_group(
@@ -202,7 +221,7 @@ async def _sync_account(
     now: datetime,
     full: bool,
     progress: Progress | None,
-    assets: AssetStore | None,
+    assets: Assets | None,
     env: Mapping[str, str],
 ) -> AccountSync:
     label = f"{client.slug} · {account.platform} {account.account_id}"
@@ -307,13 +326,17 @@ def _with_pending(state: AccountState, connector: Connector) -> AccountState:
 
 
 async def _sync_creatives(connector, client, account, lake, assets) -> list[str]:
-    """Store the account's creatives (and their images); returns notes on missing assets."""
+    """Store the account's creatives (and their images, in the client's store); returns
+    notes on missing assets."""
     if not connector.has_creatives:
         return []
     creatives = await connector.fetch_creatives(account.account_id)
     notes: list[str] = []
     if assets is not None:
-        creatives, notes = await retrieve_assets(creatives, assets, connector.http)
+        store = assets(client.slug) if callable(assets) else assets
+        creatives, notes = await retrieve_assets(
+            creatives, store, connector.http, rights=client.creatives.rights
+        )
     await asyncio.to_thread(
         lake.merge, "creatives", client.slug, account.platform, account.account_id, creatives
     )
@@ -328,7 +351,8 @@ def sync_sandbox(
     now: datetime | None = None,
     full: bool = False,
     progress: Progress | None = None,
-    assets: AssetStore | None = None,
+    assets: Assets | None = None,
+    retention_days: int | None = None,
 ) -> list[AccountSync]:
     """``sync`` against the built-in sandbox, started on 127.0.0.1 for the duration.
 
@@ -354,8 +378,70 @@ def sync_sandbox(
                 full=full,
                 progress=progress,
                 assets=assets,
+                retention_days=retention_days,
             )
         )
+
+
+def _retain(
+    outcome: list[AccountSync],
+    clients: Sequence[Client],
+    lake: Lake,
+    stores: Callable[[str], AssetStore],
+    retention_days: int,
+    today: date,
+) -> list[AccountSync]:
+    """Apply retention to the store of each client whose accounts all synced (a failed or
+    stale account's ads may have run since its last sync: the lake would not know), and to
+    the shared store of older runs for the images only such clients show. What went is a
+    note on the client's first account."""
+    outcome, synced = list(outcome), []
+    for client in clients:
+        mine = [i for i, o in enumerate(outcome) if o.client == client.slug]
+        ran = [outcome[i] for i in mine if outcome[i].status != "skipped"]
+        if ran and all(o.status == "ok" for o in ran):
+            synced.append(client.slug)
+            [(_, pruned)] = prune_assets(lake, stores, [client.slug], retention_days, today)
+            outcome[mine[0]] = _noted(outcome[mine[0]], pruned, retention_days)
+    shared = stores(synced[0]).fallback if synced else None
+    if shared is not None and shared.root.is_dir():
+        others = {sha for sha, shown in shown_by(lake).items() if not shown <= set(synced)}
+        options = {"retention_days": retention_days, "today": today, "keep": others}
+        pruned = prune(shared, last_ran(lake), **options)
+        first = next(i for i, o in enumerate(outcome) if o.client == synced[0])
+        outcome[first] = _noted(outcome[first], pruned, retention_days)
+    return outcome
+
+
+def _noted(outcome: AccountSync, pruned: Pruned, retention_days: int) -> AccountSync:
+    if not pruned.assets:
+        return outcome
+    note = (
+        f"retention: {pruned.assets} creative image(s) ({pruned.bytes:,} bytes) of ads that "
+        f"last ran more than {retention_days} days ago removed from {pruned.root}"
+    )
+    return replace(outcome, notes=(*outcome.notes, note))
+
+
+def prune_assets(
+    lake: Lake,
+    stores: Callable[[str], AssetStore],
+    clients: Sequence[str],
+    retention_days: int,
+    today: date,
+    *,
+    dry_run: bool = False,
+    shared: AssetStore | None = None,
+) -> list[tuple[str, Pruned]]:
+    """Remove the images of ads that last ran more than ``retention_days`` before ``today``
+    from each client's store, and from ``shared`` (the store every client used before each had
+    its own) by what every client in the lake still shows. Returns (client or "shared", what
+    went) for each store; ``dry_run`` removes nothing and says what would go."""
+    options = {"retention_days": retention_days, "today": today, "dry_run": dry_run}
+    done = [(slug, prune(stores(slug), last_ran(lake, slug), **options)) for slug in clients]
+    if shared is not None:
+        done.append(("shared", prune(shared, last_ran(lake), **options)))
+    return done
 
 
 def download_exports(clients: Sequence[Client], base_url: str, folder: Path) -> list[Path]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -11,6 +12,8 @@ from generator.lake import Lake
 from generator.periods import Period
 
 __all__ = ["Workspace", "history_start"]
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
 @dataclass(frozen=True)
@@ -24,8 +27,16 @@ class Workspace:
     def lake(self) -> Lake:
         return Lake(self.out / "lake")
 
+    def assets_of(self, client: str) -> AssetStore:
+        """``client``'s own asset store, reading through to the shared one of older runs."""
+        if not _SLUG.match(client):
+            raise ValueError(f"not a client slug: {client!r}")
+        return AssetStore(self.out / "assets" / client, fallback=self.shared_assets)
+
     @property
-    def assets(self) -> AssetStore:
+    def shared_assets(self) -> AssetStore:
+        """Where every client's assets went before each client had its own store: read
+        (a lake may still name assets there) and pruned, never written."""
         return AssetStore(self.out / "assets")
 
     def results(self, client: str, period: Period) -> Path:

@@ -3,7 +3,9 @@
 The build happens in a scratch folder, ``<out>/.scratch/``, outside the published sites:
 pages rendered, the agency's commentary copied, assets and the Vega bundle written, a
 ``mkdocs.yml`` that INHERITs the base configuration and applies the client's branding, then
-``mkdocs build``. Only a complete site replaces the previous one at
+``mkdocs build``. Unless agency.yml says ``site: {noindex: false}``, every page asks search
+engines not to index it (a robots meta tag, see ``overrides/main.html``) and the site has a
+``robots.txt`` that disallows everything. Only a complete site replaces the previous one at
 ``<out>/sites/<client>/<period>/``; a failed build leaves the old site in place.
 
 A build holds a lock on its scratch folder while it runs; a folder nobody holds belongs to a
@@ -17,18 +19,23 @@ import contextlib
 import fcntl
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
 
 from generator import charts
 from generator.config import Agency, Client
 from generator.creatives import THUMBNAIL, AssetStore
 from generator.errors import BuildError
+from generator.lake.files import atomic_write_bytes
 from generator.site import archive, vega
 from generator.site.plugin import NAME as PLUGIN
 from generator.site.plugin import ReportPlugin
@@ -56,7 +63,8 @@ def build_site(
         client, agency: configuration (branding, commentary pages).
         out: the output root; the site goes to ``out/sites/<client>/<period>/``.
         results: the analysis folder (handed to the macros for authored pages).
-        store: where creatives' images are; their thumbnails are copied into the site.
+        store: the client's creative images; the thumbnails its ads show are copied into
+            the site, and an ad whose image is not there says why (``asset_note``).
 
     Raises:
         BuildError: naming the page or file that failed.
@@ -76,7 +84,12 @@ def build_site(
                 f"The logo {client.branding.logo!r} named in client.yml was not found; "
                 "the report shows the client's name instead."
             )
-        _creative_images(docs, report, store)
+        if agency.site.noindex:
+            (docs / "robots.txt").write_text(ROBOTS, encoding="utf-8")
+        ads = _creative_images(docs, report, store)
+        if ads is not None:  # the pages, and the macros of authored pages, see the notes
+            report = Report(report.summary, {**report.frames, "ads": ads})
+            results = _analysis_copy(results, work / "analysis", ads)
         pages = render_pages(report, docs, theme)
         nav = [*pages[:-1], *_commentary(docs, client), pages[-1]]
         config = _write_config(work, client, agency, report, results, theme, logo, nav)
@@ -160,17 +173,63 @@ def _assets(docs: Path, client: Client, cache: Path) -> str | None:
     return f"assets/{target.name}"
 
 
-def _creative_images(docs: Path, report: Report, store: AssetStore | None) -> None:
-    """Copy the thumbnails of this client's creatives (and only those) into the site."""
+#: what a site's robots.txt says unless agency.yml turns ``site.noindex`` off
+ROBOTS = "User-agent: *\nDisallow: /\n"
+
+
+def _creative_images(docs: Path, report: Report, store: AssetStore | None) -> pd.DataFrame | None:
+    """Copy the thumbnails of this client's creatives (and only those) into the site.
+
+    Returns the ads table with ``asset_note``, why an ad's image is not shown where it is
+    not (removed by retention, refused or not found at download, missing from the store);
+    None when there is nothing to say (or no store, or no creatives).
+    """
     ads = report.frames.get("ads")
     if store is None or ads is None or "asset_sha256" not in ads:
-        return
+        return None
     target = docs / "assets" / "creatives"
-    for sha in ads["asset_sha256"].dropna().unique():
-        source = store.path(str(sha), THUMBNAIL)
-        if source.exists():
-            target.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target / f"{sha}.webp")
+    refused = {
+        (account, ad): reason
+        for accounts in store.missing().values()
+        for account, ads_of in accounts.items()
+        for ad, reason in ads_of.items()
+    }
+    copied: dict[str, str | None] = {}
+    notes = []
+    for account, ad, sha in ads[["account_id", "ad_id", "asset_sha256"]].itertuples(index=False):
+        if not isinstance(sha, str) or not _SHA.match(sha):
+            reason = refused.get((str(account), str(ad)))
+            notes.append(f"image not stored: {reason}"[:300] if reason else None)
+            continue
+        if sha not in copied:
+            copied[sha] = _copy_thumbnail(store, sha, target)
+        notes.append(copied[sha])
+    return ads.assign(asset_note=notes) if any(notes) else None
+
+
+_SHA = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _copy_thumbnail(store: AssetStore, sha: str, target: Path) -> str | None:
+    """Copy the asset's thumbnail into the site; None, or why it is not there."""
+    source = store.find(sha, THUMBNAIL)
+    if source is not None:
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target / f"{sha}.webp")
+        return None
+    gone = (store.manifest(sha) or {}).get("removed")
+    if isinstance(gone, dict) and gone.get("reason") == "retention":
+        return f"asset removed after {int(gone.get('retention_days') or 0)} days (retention policy)"
+    return "image missing from the asset store"
+
+
+def _analysis_copy(results: Path, folder: Path, ads: pd.DataFrame) -> Path:
+    """The analysis for the macros of authored pages, with the ads table the pages show."""
+    shutil.copytree(results, folder)
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pandas(ads, preserve_index=False), sink)
+    atomic_write_bytes(folder / "ads.parquet", sink.getvalue().to_pybytes())
+    return folder
 
 
 def _age(path: Path) -> float:
@@ -224,6 +283,7 @@ def _write_config(work, client, agency, report, results, theme, logo, nav) -> Pa
             "report_data": str(results.resolve()),
             "chart_theme": theme,
             "generator": False,
+            "noindex": agency.site.noindex,
         },
     }
     # here and absolute: MkDocs resolves a relative custom_dir against the child mkdocs.yml

@@ -129,12 +129,19 @@ def _cell(record: dict, column: Column, currency: str, link_base: str) -> str:
 def creative_gallery(
     ads: pd.DataFrame, *, currency: str = "USD", limit: int = 12, root: str = ""
 ) -> Markup:
-    """Cards of the ads' creatives: image (or a placeholder), copy, and how each performed."""
+    """Cards of the ads' creatives: image (or a placeholder), copy, and how each performed.
+
+    Where the build found no image for an ad, ``asset_note`` says why (removed by retention,
+    refused, missing) and the placeholder shows it.
+    """
     cards = []
     for ad in ads.head(limit).to_dict("records"):
         sha = ad.get("asset_sha256")
+        note = ad.get("asset_note")
         headline = ad.get("headline") or ad.get("ad_name") or ad.get("ad_id")
-        if isinstance(sha, str) and _SHA.match(sha):
+        if isinstance(note, str) and note:
+            picture = f'<div class="creative-missing">{escape(note)}</div>'
+        elif isinstance(sha, str) and _SHA.match(sha):
             picture = (
                 f'<img src="{root}assets/creatives/{sha}.webp" alt="{escape(headline)}" '
                 'loading="lazy">'

@@ -91,6 +91,7 @@ def publish_all(
                 done[futures[future]] = future.result()
                 if progress:
                     progress.advance(bar)
+    noindex = load_agency(workspace.content).site.noindex
     for slug in slugs:
-        archive.update(workspace.out / "sites" / slug)
+        archive.update(workspace.out / "sites" / slug, noindex=noindex)
     return done

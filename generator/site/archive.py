@@ -35,8 +35,10 @@ def periods(client_root: Path) -> list[str]:
     return sorted(found, key=_end, reverse=True)
 
 
-def update(client_root: Path) -> list[dict]:
-    """Rewrite ``versions.json``, ``versions.js`` and the redirecting ``index.html``.
+def update(client_root: Path, *, noindex: bool = True) -> list[dict]:
+    """Rewrite ``versions.json``, ``versions.js`` and the redirecting ``index.html`` (which,
+    like every page of the sites, asks search engines to stay away unless ``noindex`` is
+    off).
 
     Returns:
         the versions, newest first, as written to ``versions.json``.
@@ -52,9 +54,10 @@ def update(client_root: Path) -> list[dict]:
         target = html.escape(f"{labels[0]}/index.html", quote=True)
         page = (
             '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            f'<meta http-equiv="refresh" content="0; url={target}">'
-            f'<title>Latest report</title></head><body><a href="{target}">Latest report</a>'
-            "</body></html>\n"
+            + ('<meta name="robots" content="noindex, nofollow">' if noindex else "")
+            + f'<meta http-equiv="refresh" content="0; url={target}">'
+            + f'<title>Latest report</title></head><body><a href="{target}">Latest report</a>'
+            + "</body></html>\n"
         )
         atomic_write_bytes(client_root / "index.html", page.encode())
     return versions

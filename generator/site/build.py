@@ -95,7 +95,7 @@ def build_site(
         config = _write_config(work, client, agency, report, results, theme, logo, nav)
         _mkdocs_build(config, f"{client.slug} {period}", client.folder)
         _publish(work / "site", final, work / "previous")
-        archive.update(final.parent)
+        archive.update(final.parent, noindex=agency.site.noindex)
     return final
 
 

@@ -53,3 +53,13 @@ def test_versions_js_keeps_a_hostile_title_inside_the_script():
 def test_an_empty_archive_still_has_its_scripts(tmp_path):
     archive.update(tmp_path)
     assert read_script((tmp_path / "versions.js").read_text()) == []
+
+
+def test_the_redirect_asks_search_engines_to_stay_away_unless_told(tmp_path):
+    (tmp_path / "2026-10").mkdir()
+    (tmp_path / "2026-10" / "index.html").write_text("x")
+    archive.update(tmp_path)
+    robots = '<meta name="robots" content="noindex, nofollow">'
+    assert (tmp_path / "index.html").read_text().count(robots) == 1
+    archive.update(tmp_path, noindex=False)
+    assert 'name="robots"' not in (tmp_path / "index.html").read_text()

@@ -15,7 +15,7 @@ import argparse
 import dataclasses
 import resource
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from generator.analytics import benchmark_report
@@ -25,7 +25,8 @@ from generator.lake import Lake
 from generator.periods import Period
 from generator.pipeline import load_rates
 from generator.pipeline.benchmark_inputs import benchmark_inputs
-from generator.sandbox.peers import PEERS, Peer, performance
+from generator.pipeline.demo import write_peers
+from generator.sandbox.peers import PEERS, Peer
 
 ROOT = Path(__file__).resolve().parent
 CONTENT = ROOT.parent / "content"
@@ -35,23 +36,15 @@ DAYS = 150
 
 def build_lake(clients: int) -> Lake:
     folder = ROOT / "out" / f"benchmarks-{clients}"
-    lake = Lake(folder / "lake")
-    if (folder / "done").exists():
-        return lake
-    period = Period.between(END - timedelta(days=DAYS - 1), END)
-    harbor = Peer("harbor", "local/dental", "us_west", "USD", ("google_ads", "facebook"), 60.0)
-    cast = [harbor] + [
-        dataclasses.replace(PEERS[i % len(PEERS)], slug=f"bench-{i:04d}") for i in range(clients)
-    ]
-    for peer in cast:
-        lake.put_profile(peer.slug, {"industry": peer.industry, "region": peer.region})
-        table = performance(peer, period.start, period.end)
-        for account in sorted(set(table["account_id"].to_pylist())):
-            rows = table.filter(table["account_id"].to_numpy(zero_copy_only=False) == account)
-            source = rows["source"][0].as_py()
-            lake.write_days("ad_performance", peer.slug, source, account, period, rows)
-    (folder / "done").touch()
-    return lake
+    if not (folder / "done").exists():
+        harbor = Peer("harbor", "local/dental", "us_west", "USD", ("google_ads", "facebook"), 60.0)
+        cast = [harbor] + [
+            dataclasses.replace(PEERS[i % len(PEERS)], slug=f"bench-{i:04d}")
+            for i in range(clients)
+        ]
+        write_peers(folder / "lake", END, cast, days=DAYS)
+        (folder / "done").touch()
+    return Lake(folder / "lake")
 
 
 def main() -> None:

@@ -234,10 +234,10 @@ def benchmark_section() -> tuple[dict, dict[str, pd.DataFrame]]:
                peer_level="all", peer_level_name="All industries",
                peer_relaxed="region; industry: retail → all",
                peer_size="fewer than 5 companies",
-               peer_suppressed="fewer than 5 other companies (4)"),
+               peer_suppressed="fewer than 5 other companies"),
         _bench("google_ads", "cpm", "CPM", "money", False, 31.25, 30.0, 32.5, **_NO_PUB,
                peer_size="fewer than 5 companies",
-               peer_suppressed="fewer than 5 other companies (3)"),
+               peer_suppressed="fewer than 5 other companies"),
         _bench("google_ads", "roas", "ROAS", "ratio", True, 3.1, 2.8, 3.4, **_NO_PUB,
                peer_median=2.5, peer_p25=1.9, peer_p75=3.4, peer_pct=70.0,
                peer_standing="Middle", peer_vs="better", peer_level="all",
@@ -246,7 +246,7 @@ def benchmark_section() -> tuple[dict, dict[str, pd.DataFrame]]:
                **_published("db", "Databox", "Facebook Ads", "2025", 0.009, 0.0057, 0.0142,
                             66.0, "Middle", "in line"),
                peer_median=0.012, peer_size="5–10 companies", peer_vs="in line",
-               peer_suppressed="quartiles need at least 10 companies (7)"),
+               peer_suppressed="quartiles need at least 10 companies"),
     ]  # fmt: skip
     trend = [
         {"platform": p, "platform_label": label, "metric": m, "metric_label": ml,

@@ -28,6 +28,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from generator.analytics._columns import require
 from generator.analytics.benchmarks import cohort_summary, empirical_percentile, size_band
 from generator.errors import ReportError
 
@@ -200,7 +201,7 @@ def account_values(accounts: pd.DataFrame, rules: Rules = Rules()) -> pd.DataFra
     Raises:
         ReportError: ``accounts`` is not a frame or lacks a column.
     """
-    _require(accounts, ACCOUNT_COLUMNS, "accounts")
+    require(accounts, ACCOUNT_COLUMNS, "accounts")
     sums = accounts.groupby(_KEYS, as_index=False, sort=True)[list(ACCOUNT_COLUMNS[3:])].sum(
         min_count=1
     )
@@ -298,7 +299,7 @@ def cohort(
         ReportError: a missing column, unknown metric, client or spend band, or an industry
             not in the client's chain.
     """
-    _require(values, VALUE_COLUMNS, "values")
+    require(values, VALUE_COLUMNS, "values")
     _check_request(profiles, client, spec, metric)
     peers = _peer_values(values, profiles, client, platform, metric)
     bands = pd.Series(dtype=object)  # only a spend band asked for needs every peer's band
@@ -420,11 +421,3 @@ def _member(profile: Profile, band: str | None, attempt: _Attempt) -> bool:
         and (attempt.region is None or profile.region == attempt.region)
         and (attempt.band is None or band == attempt.band)
     )
-
-
-def _require(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise ReportError(f"{name} must be a pandas DataFrame, not {type(frame).__name__}")
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
-        raise ReportError(f"{name} lacks column(s) {missing}; it needs {list(columns)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -78,13 +79,15 @@ PEER_DAYS = 150
 _DAY = timedelta(days=1)
 
 
-def write_peers(lake_root: Path, end: date) -> int:
+def write_peers(
+    lake_root: Path, end: date, cast: Sequence[peers.Peer] = peers.PEERS, days: int = PEER_DAYS
+) -> int:
     """The agency's other clients, straight into the lake (the sandbox's synthetic peers have
-    no client.yml and get no site), so that the demo's benchmark cohorts are big enough.
-    Returns how many peers were written."""
+    no client.yml and get no site), so that the demo's benchmark cohorts are big enough:
+    ``days`` up to ``end``, each with its profile. Returns how many peers were written."""
     lake = Lake(lake_root)
-    period = Period.between(end - timedelta(days=PEER_DAYS - 1), end)
-    for peer in peers.PEERS:
+    period = Period.between(end - timedelta(days=days - 1), end)
+    for peer in cast:
         lake.put_profile(peer.slug, {"industry": peer.industry, "region": peer.region})
         table = peers.performance(peer, period.start, period.end)
         for account in sorted(set(table["account_id"].to_pylist())):

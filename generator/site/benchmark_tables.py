@@ -26,8 +26,6 @@ _UNITS = {"money": "currency"}
 _NUM = ' class="num"'
 _HEAD = ["Metric", "You (95% interval)", "Published median", "Modelled standing",
          "Peers' median", "Peer standing"]  # fmt: skip
-#: a withheld figure's reason ends with the exact cohort size: the page shows size bands only
-_COUNT = re.compile(r"\s*\(\d+\)\s*$")
 _VERSUS = {
     "better": ("significantly better", "kpi-good"),
     "worse": ("significantly worse", "kpi-bad"),
@@ -61,7 +59,7 @@ def _nothing(rows: list[dict]) -> Markup:
     """A platform without any benchmark: one sentence instead of a table of dashes."""
     if not rows:
         return Markup("")
-    reason = _COUNT.sub("", rows[0].get("peer_suppressed") or "")
+    reason = rows[0].get("peer_suppressed") or ""
     text = (
         f"No benchmark for {rows[0]['platform_label']} this period: no published figure "
         f"covers it, and the peers' figures are withheld ({reason or 'too few companies'})."
@@ -152,7 +150,7 @@ def _standing(label, pct, versus) -> str:
 
 
 def _peers(row: Mapping, currency: str, industry: str) -> str:
-    reason = _COUNT.sub("", row.get("peer_suppressed") or "")
+    reason = row.get("peer_suppressed") or ""
     if row.get("peer_median") is None:
         # the size band repeats a "fewer than 5 other companies" reason
         size = None if reason.startswith("fewer than") else row.get("peer_size")
@@ -172,7 +170,7 @@ def _peer_standing(row: Mapping) -> str:
         return _standing(row["peer_standing"], row.get("peer_pct"), row.get("peer_vs"))
     if row.get("peer_median") is None:
         return _cell("—")
-    reason = _COUNT.sub("", row.get("peer_suppressed") or "")
+    reason = row.get("peer_suppressed") or ""
     return _cell("—", reason or None, _versus(row.get("peer_vs")))
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "ACTIONS",
     "ACTION_TYPES",
     "AD_PERFORMANCE",
+    "CARD",
     "CONVERSIONS",
     "CREATIVES",
     "PLATFORMS",
@@ -155,9 +156,26 @@ ACTIONS = _schema(
     ],
 )
 
+#: a carousel's card, in the order the platform shows them
+CARD = pa.struct(
+    [
+        pa.field("headline", pa.string()),
+        pa.field("body", pa.string()),
+        pa.field("landing_url", pa.string()),
+        pa.field("asset_url", pa.string()),
+        pa.field("asset_sha256", pa.string()),
+    ]
+)
+
+#: Version 2 added (all optional, so version-1 files read with them null): ``display_url`` (the
+#: URL a search ad shows), ``duration_ms`` (a video's length; ``asset_url`` is its poster
+#: frame), ``cards`` (a carousel's cards), ``language`` (where the platform gives it),
+#: ``phash`` (perceptual hash of the image, 16 hex digits), ``colours`` (its dominant colours,
+#: "#rrggbb", most common first), ``asset_bytes`` (the stored image's size) and ``last_seen``
+#: (the latest sync that saw this version; ``first_seen`` the first).
 CREATIVES = _schema(
     "creatives",
-    1,
+    2,
     [
         _field("platform", pa.string()),
         _field("source", pa.string()),
@@ -176,6 +194,14 @@ CREATIVES = _schema(
         _field("width", pa.int32(), required=False, counts=True),
         _field("height", pa.int32(), required=False, counts=True),
         _field("first_seen", pa.date32()),
+        _field("display_url", pa.string(), required=False),
+        _field("duration_ms", pa.int64(), required=False, counts=True),
+        _field("cards", pa.list_(CARD), required=False),
+        _field("language", pa.string(), required=False),
+        _field("phash", pa.string(), required=False),
+        _field("colours", pa.list_(pa.string()), required=False),
+        _field("asset_bytes", pa.int64(), required=False, counts=True),
+        _field("last_seen", pa.date32(), required=False),
         *_lineage(),
     ],
 )

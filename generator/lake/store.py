@@ -135,26 +135,27 @@ class Lake:
     def merge(
         self, dataset: str, client: str, source: str, account_id: str, table: pa.Table
     ) -> WriteResult:
-        """Add versioned rows (creatives) whose key is not stored yet; stored rows are kept.
+        """Add versioned rows (creatives); a key stored before is the same version seen again.
 
-        A version is identified by its content, so a key seen before is the same thing seen
-        again: keeping the stored row keeps its ``first_seen``.
+        A version is identified by its content, so seeing its key again updates the stored
+        row: ``first_seen`` stays the earliest, ``last_seen`` becomes the latest (a new row
+        without one was last seen when first seen), and every other column takes the new
+        value where it has one and keeps the stored one where it has not (an image that
+        could not be fetched today keeps yesterday's hash; one fetched only now fills in).
         """
         if dataset not in KEYED:
             raise LakeError(f"{dataset!r} is not a keyed dataset; use write_days")
-        table = validate(table, TABLES[dataset])
+        schema = TABLES[dataset]
+        table = _seen(validate(table, schema))
         _check_slug(client)
         keys = list(KEYED[dataset])
         final = (
             self.root / dataset / f"client={client}" / account_file(source, account_id, ".parquet")
         )
         with self._writing(client):
-            old = pq.read_table(final, schema=TABLES[dataset]) if final.exists() else None
-            if old is not None:
-                seen = old.select(keys).append_column("_old", pa.repeat(True, old.num_rows))
-                fresh = table.join(seen, keys=keys, join_type="left outer")
-                fresh = fresh.filter(pc.is_null(fresh["_old"])).select(old.column_names)
-                table = pa.concat_tables([old, validate(fresh, TABLES[dataset])])
+            if final.exists():
+                old = _seen(pq.read_table(final, schema=schema))
+                table = validate(_combine(old, table, keys), schema)
             merged = table.sort_by([(k, "ascending") for k in keys])
             commit = Commit(self._journal(client))
             commit.stage(final, lambda tmp: _write_parquet(merged, tmp))
@@ -375,3 +376,27 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
 def _check_slug(client: str) -> None:
     if not _SLUG.match(client):
         raise LakeError(f"client slug {client!r} is not valid (lowercase letters, digits, '-')")
+
+
+def _seen(table: pa.Table) -> pa.Table:
+    """Rows without ``last_seen`` were last seen when first seen."""
+    if "last_seen" not in table.column_names:
+        return table
+    index = table.column_names.index("last_seen")
+    filled = pc.coalesce(table["last_seen"], table["first_seen"])
+    return table.set_column(index, table.schema.field(index), filled)
+
+
+def _combine(old: pa.Table, new: pa.Table, keys: list[str]) -> pa.Table:
+    """Stored and new versioned rows, one per key (see ``Lake.merge``). Row by row: a
+    creatives file holds one account's versions, hundreds of rows."""
+    rows = {tuple(r[k] for k in keys): r for r in old.to_pylist()}
+    for row in new.to_pylist():
+        key = tuple(row[k] for k in keys)
+        stored = rows.get(key)
+        if stored is not None:
+            row = {c: stored[c] if v is None else v for c, v in row.items()}
+            row["first_seen"] = min(stored["first_seen"], row["first_seen"])
+            row["last_seen"] = max(stored["last_seen"], row["last_seen"])
+        rows[key] = row
+    return pa.Table.from_pylist(list(rows.values()), schema=old.schema)

@@ -2,6 +2,7 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from generator import schema
@@ -270,7 +271,7 @@ def test_unsafe_account_ids_become_hashed_file_names(tmp_path):
     assert lake.read("ad_performance").column("account_id")[0].as_py() == weird
 
 
-def _creative(creative, version, name):
+def _creative(creative, version, name, seen=date(2026, 10, 1), **extra):
     return {
         "platform": "google_ads",
         "source": "google_ads",
@@ -279,28 +280,84 @@ def _creative(creative, version, name):
         "version": version,
         "format": "text",
         "name": name,
-        "first_seen": date(2026, 10, 1),
+        "first_seen": seen,
         "fetched_at": FETCHED,
         "api_version": "v1",
+        **extra,
     }
 
 
-def test_merge_keeps_known_versions_and_adds_new_ones(tmp_path):
+def test_merge_adds_new_versions_and_updates_known_ones(tmp_path):
     lake = Lake(tmp_path)
-    first = schema.from_rows(
-        [_creative("1", "v1", "old"), _creative("2", "v1", "b")], schema.CREATIVES
-    )
-    lake.merge("creatives", "acme", "google_ads", "111", first)
-    later = [_creative("1", "v1", "seen again"), _creative("1", "v2", "new copy")]
-    lake.merge("creatives", "acme", "google_ads", "111", schema.from_rows(later, schema.CREATIVES))
-    rows = lake.query("SELECT creative_id, version, name FROM creatives ORDER BY 1, 2").to_pylist()
-    assert rows == [
-        {"creative_id": "1", "version": "v1", "name": "old"},
-        {"creative_id": "1", "version": "v2", "name": "new copy"},
-        {"creative_id": "2", "version": "v1", "name": "b"},
+    first = [
+        _creative("1", "v1", "old", asset_sha256="a" * 64, phash="ff00ff00ff00ff00"),
+        _creative("2", "v1", "b"),
     ]
+    lake.merge("creatives", "acme", "google_ads", "111", schema.from_rows(first, schema.CREATIVES))
+    later = [
+        # seen again a month on: the image could not be fetched this time
+        _creative("1", "v1", "seen again", date(2026, 11, 1)),
+        _creative("1", "v2", "new copy", date(2026, 11, 1), cards=[{"headline": "card 1"}]),
+        # an image that failed before is there now
+        _creative("2", "v1", "b", date(2026, 11, 1), asset_sha256="b" * 64),
+    ]
+    lake.merge("creatives", "acme", "google_ads", "111", schema.from_rows(later, schema.CREATIVES))
+    rows = lake.query(
+        "SELECT creative_id, version, name, first_seen, last_seen, asset_sha256, phash, cards"
+        " FROM creatives ORDER BY 1, 2"
+    ).to_pylist()
+    oct1, nov1 = date(2026, 10, 1), date(2026, 11, 1)
+    card = {"headline": "card 1", "body": None, "landing_url": None, "asset_url": None}
+    assert rows == [
+        {"creative_id": "1", "version": "v1", "name": "seen again", "first_seen": oct1,
+         "last_seen": nov1, "asset_sha256": "a" * 64, "phash": "ff00ff00ff00ff00", "cards": None},
+        {"creative_id": "1", "version": "v2", "name": "new copy", "first_seen": nov1,
+         "last_seen": nov1, "asset_sha256": None, "phash": None,
+         "cards": [{**card, "asset_sha256": None}]},
+        {"creative_id": "2", "version": "v1", "name": "b", "first_seen": oct1,
+         "last_seen": nov1, "asset_sha256": "b" * 64, "phash": None, "cards": None},
+    ]  # fmt: skip
     with pytest.raises(LakeError, match="not a keyed dataset"):
         lake.merge("ad_performance", "acme", "google_ads", "111", perf([]))
+
+
+def test_version_one_creatives_files_read_with_the_new_columns_empty(tmp_path):
+    lake = Lake(tmp_path)
+    v1 = pa.schema([f for f in schema.CREATIVES if f.name in _V1_CREATIVES])
+    target = tmp_path / "creatives" / "client=acme" / "google_ads--111.parquet"
+    target.parent.mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist([_creative("1", "v1", "old")], schema=v1), target)
+    later = [_creative("1", "v1", "old", date(2026, 11, 1), display_url="acme.com/shoes")]
+    lake.merge("creatives", "acme", "google_ads", "111", schema.from_rows(later, schema.CREATIVES))
+    [row] = lake.query("SELECT first_seen, last_seen, display_url FROM creatives").to_pylist()
+    assert row == {
+        "first_seen": date(2026, 10, 1),
+        "last_seen": date(2026, 11, 1),
+        "display_url": "acme.com/shoes",
+    }
+
+
+_V1_CREATIVES = [
+    "platform",
+    "source",
+    "account_id",
+    "creative_id",
+    "version",
+    "ad_id",
+    "name",
+    "format",
+    "headline",
+    "body",
+    "call_to_action",
+    "landing_url",
+    "asset_url",
+    "asset_sha256",
+    "width",
+    "height",
+    "first_seen",
+    "fetched_at",
+    "api_version",
+]
 
 
 def test_timestamp_datasets_partition_by_utc_day(tmp_path):

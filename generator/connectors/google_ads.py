@@ -8,6 +8,12 @@ GAQL rows carry the campaign, ad group and ad names themselves, removed entities
 (the query filters on no status). A name that comes back empty (proto3 omits it) becomes its
 id and is recorded as unresolved (``Connector.fetch``); ads are often legitimately nameless
 (responsive search ads) and keep an empty name.
+
+A responsive search ad's ``display_url`` is what Google shows under its headline: the final
+URL's domain (without "www.") and ``path1``/``path2`` (developers.google.com/google-ads/api/
+docs/responsive-search-ads/overview). It is not part of the version: versions stored before it
+was read keep their keys (the lake fills the new column in), and the content that makes a new
+version (copy, final URL, image) is as before.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import httpx
 import pyarrow as pa
@@ -68,6 +75,7 @@ CREATIVE_FIELDS = {
     "landing_url": Col("adGroupAd.ad.finalUrls.0"),
     "headline": Col("_copy.headline"),
     "body": Col("_copy.body"),
+    "display_url": Col("_copy.display_url"),
     "version": Col("_copy.version", required=True),
     "format": Col("_copy.format", required=True),
     "asset_url": Col("_image.url"),
@@ -128,6 +136,8 @@ _SELECT_CREATIVES = (
     "ad_group_ad.ad.final_urls",
     "ad_group_ad.ad.responsive_search_ad.headlines",
     "ad_group_ad.ad.responsive_search_ad.descriptions",
+    "ad_group_ad.ad.responsive_search_ad.path1",
+    "ad_group_ad.ad.responsive_search_ad.path2",
     "ad_group_ad.ad.responsive_display_ad.headlines",
     "ad_group_ad.ad.responsive_display_ad.descriptions",
     "ad_group_ad.ad.responsive_display_ad.marketing_images",
@@ -348,23 +358,37 @@ def _marketing_image(row: dict[str, Any]) -> str | None:
 
 
 def _ad_copy(ad: dict[str, Any], image: dict[str, Any], asset: str | None) -> dict[str, str | None]:
-    """Headline, body and format of a responsive ad, and a version hashed from the content.
+    """Headline, body, display URL and format of a responsive ad, and a version hashed from
+    the content (the display URL aside: see the module docstring).
 
     The image counts by its asset's resource name, never by its URL (whose host is a CDN's,
     or a sandbox's port, and changes while the image does not): Google image assets are
     immutable, so a new picture is a new asset.
     """
-    kind = "responsiveSearchAd" if "responsiveSearchAd" in ad else "responsiveDisplayAd"
-    assets = ad.get(kind, {})
+    search = "responsiveSearchAd" in ad
+    assets = ad.get("responsiveSearchAd" if search else "responsiveDisplayAd", {})
     texts = {
         k: [a.get("text", "") for a in assets.get(k, [])] for k in ("headlines", "descriptions")
     }
+    paths = (assets.get("path1"), assets.get("path2"))
     copy = {
         "headline": " | ".join(texts["headlines"]) or None,
         "body": " ".join(texts["descriptions"]) or None,
+        "display_url": _display_url(ad.get("finalUrls"), paths) if search else None,
         "format": "image" if image.get("url") else "text",
     }
     content = (ad.get("name"), copy["headline"], copy["body"], ad.get("finalUrls"), asset)
     # str() of each part, None included, as before: text ads keep the versions already stored
     copy["version"] = content_version(*map(str, content))
     return copy
+
+
+def _display_url(final_urls: list[str] | None, paths: tuple[str | None, ...]) -> str | None:
+    """The URL a search ad shows: the final URL's host without "www.", then its paths."""
+    try:
+        host = urlsplit(final_urls[0]).hostname if final_urls else None
+    except ValueError:  # a malformed final URL shows no domain we could name
+        host = None
+    if not host:
+        return None
+    return "/".join([host.removeprefix("www."), *(p for p in paths if p)])

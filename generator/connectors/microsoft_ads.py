@@ -18,7 +18,11 @@ Conversions: ``ad_performance.conversions``/``value_micros`` are ``ConversionsQu
 ``GoalCategory`` from Campaign Management ``ConversionGoals/QueryByIds``. Microsoft counts each
 goal in its own conversion window, so every action row is in the "default" window. Creatives
 are the ads of ``Ads/QueryByAdGroupId``: responsive search ads are text; product ads show
-Merchant Center images the Ads API does not expose.
+Merchant Center images the Ads API does not expose. A text ad's ``display_url`` is its
+``Domain`` (a pilot-only override, usually null) or else its final URL's domain, without
+"www.", then ``Path1``/``Path2`` with spaces shown as underscores (learn.microsoft.com/
+advertising/campaign-management-service/responsivesearchad, .../expandedtextad). It is not
+part of the version, so versions stored before it was read keep their keys.
 
 The report carries the campaign, ad group and ad names itself and, without a status
 ``Filter``, the rows of deleted campaigns, ad groups and ads too. A name that comes back empty
@@ -35,10 +39,10 @@ Microsoft sends no usage headers to slow down on. HTTP statuses of REST faults a
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import Mapping
 from datetime import date
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import httpx
 import pyarrow as pa
@@ -47,7 +51,7 @@ from generator.connectors.auth import OAuth2Refresh
 from generator.connectors.base import AccountInfo, Connector
 from generator.connectors.http import retry_after
 from generator.connectors.jobs import JobStatus
-from generator.connectors.normalize import Col, normalize, utc_now
+from generator.connectors.normalize import Col, content_version, normalize, utc_now
 from generator.connectors.paging import dig
 from generator.connectors.payloads import csv_records, unzip_text
 from generator.connectors.redact import redact
@@ -144,7 +148,7 @@ ACTION_FIELDS = {
 CREATIVE_FIELDS = {
     "creative_id": Col("Id", "id", required=True),
     "ad_id": Col("Id", "id", required=True),
-    **{k: Col(f"_copy.{k}") for k in ("headline", "body", "landing_url")},
+    **{k: Col(f"_copy.{k}") for k in ("headline", "body", "landing_url", "display_url")},
     "format": Col("_copy.format", required=True),
     "version": Col("_copy.version", required=True),
 }
@@ -404,7 +408,8 @@ def _rows(response: httpx.Response) -> list[dict[str, str]]:
 
 
 def _ad_copy(ad: dict[str, Any]) -> dict[str, Any]:
-    """Headline, body, link and format of an ad, and a version hashed from that content."""
+    """Headline, body, links and format of an ad, and a version hashed from that content (the
+    display URL aside: see the module docstring)."""
     texts = {
         k: [str(dig(a, "Asset.Text")) for a in ad.get(k) or [] if dig(a, "Asset.Text")]
         for k in ("Headlines", "Descriptions")
@@ -415,9 +420,24 @@ def _ad_copy(ad: dict[str, Any]) -> dict[str, Any]:
         "landing_url": (ad.get("FinalUrls") or [None])[0],
         "format": FORMATS.get(str(ad.get("Type")), "text"),
     }
-    content = "\x1f".join(str(v) for v in (ad.get("Type"), *copy.values()))
-    copy["version"] = hashlib.sha256(content.encode()).hexdigest()[:16]
+    # str() of each part, None included, as before: stored versions keep their keys
+    copy["version"] = content_version(*map(str, (ad.get("Type"), *copy.values())))
+    text = copy["format"] == "text"
+    copy["display_url"] = _display_url(ad, copy["landing_url"]) if text else None
     return copy
+
+
+def _display_url(ad: dict[str, Any], landing_url: str | None) -> str | None:
+    """The URL a text ad shows: its domain, then Path1 and Path2 (a space shows as "_")."""
+    domain = ad.get("Domain") or landing_url
+    try:  # Domain may come without a scheme ("contoso.com")
+        host = urlsplit(domain if "//" in domain else f"//{domain}").hostname if domain else None
+    except ValueError:  # malformed: no domain we could name
+        host = None
+    if not host:
+        return None
+    paths = (str(p).replace(" ", "_") for p in (ad.get("Path1"), ad.get("Path2")) if p)
+    return "/".join([host.removeprefix("www."), *paths])
 
 
 def _object(response: httpx.Response) -> dict[str, Any]:

@@ -7,12 +7,18 @@ int64 values as strings, proto3 zero values omitted, errors as ``{"error": {code
 status, details: [GoogleAdsFailure]}}``. The GAQL subset understood: SELECT of the fields in
 ``FIELDS`` FROM ad_group_ad, WHERE on ``segments.date`` (BETWEEN, =, >=, <=) and filters on
 status or impressions (accepted, not applied); anything else is a QUERY_ERROR like Google's.
+
+Ads are read as they are on the sandbox's day (``SandboxState.now``): copy that the world
+rewrites over time (``Ad.copy_on``) comes back as it reads that day. Responsive search ads
+carry ``path1``/``path2``, the display URL's paths after the final URL's domain
+(developers.google.com/google-ads/api/reference/rpc/latest/ResponsiveSearchAdInfo).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from datetime import date
 from typing import Any
 
 import pyarrow.compute as pc
@@ -71,7 +77,29 @@ def _ad_type(ad: Ad) -> str:
     return "RESPONSIVE_SEARCH_AD" if ad.campaign.objective == "search" else "RESPONSIVE_DISPLAY_AD"
 
 
-#: GAQL field -> (kind, how to get it). Kinds: attr (from the ad), metric (truth column).
+def _texts(kind: str, part: int) -> Any:
+    """The getter of a responsive ad's headlines (part 0) or descriptions (1) on a day."""
+
+    def get(ad: Ad, day: date) -> list[dict[str, str]] | None:
+        if (_ad_type(ad) == "RESPONSIVE_SEARCH_AD") != (kind == "search"):
+            return None
+        return [{"text": ad.copy_on(day)[part]}]
+
+    return get
+
+
+def _path(index: int) -> Any:
+    """The getter of a responsive search ad's path1 (index 0) or path2 (1)."""
+
+    def get(ad: Ad) -> str | None:
+        paths = ad.display_paths
+        return paths[index] if index < len(paths) else None
+
+    return get
+
+
+#: GAQL field -> (kind, how to get it). Kinds: attr (from the ad), copy (from the ad on the
+#: sandbox's day), metric (truth column).
 FIELDS: dict[str, tuple[str, Any]] = {
     "segments.date": ("segment", None),
     "customer.id": ("attr", lambda ad: ad.account.account_id),
@@ -88,22 +116,12 @@ FIELDS: dict[str, tuple[str, Any]] = {
     "ad_group_ad.ad.name": ("attr", lambda ad: ad.name),
     "ad_group_ad.ad.type": ("attr", _ad_type),
     "ad_group_ad.ad.final_urls": ("attr", lambda ad: [ad.landing_url]),
-    "ad_group_ad.ad.responsive_search_ad.headlines": (
-        "attr",
-        lambda ad: [{"text": ad.headline}] if _ad_type(ad) == "RESPONSIVE_SEARCH_AD" else None,
-    ),
-    "ad_group_ad.ad.responsive_search_ad.descriptions": (
-        "attr",
-        lambda ad: [{"text": ad.body}] if _ad_type(ad) == "RESPONSIVE_SEARCH_AD" else None,
-    ),
-    "ad_group_ad.ad.responsive_display_ad.headlines": (
-        "attr",
-        lambda ad: [{"text": ad.headline}] if _ad_type(ad) != "RESPONSIVE_SEARCH_AD" else None,
-    ),
-    "ad_group_ad.ad.responsive_display_ad.descriptions": (
-        "attr",
-        lambda ad: [{"text": ad.body}] if _ad_type(ad) != "RESPONSIVE_SEARCH_AD" else None,
-    ),
+    "ad_group_ad.ad.responsive_search_ad.headlines": ("copy", _texts("search", 0)),
+    "ad_group_ad.ad.responsive_search_ad.descriptions": ("copy", _texts("search", 1)),
+    "ad_group_ad.ad.responsive_search_ad.path1": ("attr", _path(0)),
+    "ad_group_ad.ad.responsive_search_ad.path2": ("attr", _path(1)),
+    "ad_group_ad.ad.responsive_display_ad.headlines": ("copy", _texts("display", 0)),
+    "ad_group_ad.ad.responsive_display_ad.descriptions": ("copy", _texts("display", 1)),
     "ad_group_ad.ad.responsive_display_ad.marketing_images": (
         "attr",
         lambda ad: (
@@ -281,9 +299,10 @@ def _run(state: SandboxState, customer: str, query: str, origin: str) -> list[di
         raise QueryError(f"Unrecognized field in the query: '{unknown[0]}'.")
     lo, hi = gaql.date_range(gaql.where(query))
     ads = {ad.ad_id: ad for ad in state.world.ads_of("google_ads", customer)}
+    today = state.now().date()
     metric_fields = [f for f in fields if FIELDS[f][0] == "metric"]
     if not metric_fields and "segments.date" not in fields:
-        return [_row(fields, ad, None) for ad in ads.values()]
+        return [_row(fields, ad, None, today) for ad in ads.values()]
     if (lo is None or hi is None) and metric_fields:
         raise QueryError("metrics need a finite segments.date range in the WHERE clause")
     truth = state.performance()
@@ -296,7 +315,7 @@ def _run(state: SandboxState, customer: str, query: str, origin: str) -> list[di
         records = _sum_by_ad(records)
     if "segments.conversion_action_category" in fields:
         records = [r for r in _by_category(records, ads) if r["all_conversions"]]
-    return [_row(fields, ads[r["ad_id"]], r) for r in records]
+    return [_row(fields, ads[r["ad_id"]], r, today) for r in records]
 
 
 def _customer(state: SandboxState, customer: str, fields: list[str]) -> list[dict]:
@@ -304,7 +323,7 @@ def _customer(state: SandboxState, customer: str, fields: list[str]) -> list[dic
     if unknown:
         raise QueryError(f"Unrecognized field in the query: '{unknown[0]}'.")
     ads = state.world.ads_of("google_ads", customer)
-    return [_row(fields, ads[0], None)] if ads else []
+    return [_row(fields, ads[0], None, state.now().date())] if ads else []
 
 
 def _image_assets(state: SandboxState, customer: str, fields: list[str], origin: str) -> list[dict]:
@@ -375,7 +394,7 @@ _METRIC_COLUMNS = (
 )
 
 
-def _row(fields: list[str], ad: Ad, record: dict | None) -> dict:
+def _row(fields: list[str], ad: Ad, record: dict | None, today: date) -> dict:
     row: dict[str, Any] = {}
     for name in fields:
         kind, how = FIELDS[name]
@@ -385,6 +404,8 @@ def _row(fields: list[str], ad: Ad, record: dict | None) -> dict:
             value = record["category"]
         elif kind == "attr":
             value = how(ad)
+        elif kind == "copy":
+            value = how(ad, today)
         else:
             column, unit = how
             value = _metric(record[column], unit)

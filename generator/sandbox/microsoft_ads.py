@@ -30,6 +30,14 @@ with HTTP 429 and ``Retry-After`` (fractional; Microsoft's docs say wait 60 s: '
 sends the header). Retired versions (v9-v12) answer 303 ApiVersionNoLongerSupported. Faults
 give 500 (code 0 InternalError) or a bare 502/503; successful bodies may be cut short.
 
+Ads are served as they read on the sandbox's day (``SandboxState.now``), in the entity listing
+and in the reports' ``AdTitle``/``AdDescription`` alike (modelled as the entity's current
+values on every row: 'verify'): copy that the world rewrites over time (``Ad.copy_on``)
+changes there.
+Responsive search ads carry ``Path1``/``Path2`` (appended to the final URL's domain in the
+shown URL) and ``Domain`` null (that override is a limited pilot; learn.microsoft.com/
+advertising/campaign-management-service/responsivesearchad).
+
 Reports come from ``state.rows``: one row per day x ad, in the account's days whatever
 ``ReportTimeZone`` says (a simplification; the zone must be a valid name and is echoed in the
 preamble). Money is major units with two decimals; ``Conversions`` is "0" (deprecated in
@@ -392,11 +400,12 @@ async def _ads(request: Request, state: SandboxState) -> Response:
         raise _invalid(1201, "CampaignServiceInvalidAdGroupId", "The ad group ID is invalid.")
     if not isinstance(types, list) or not types:
         raise _invalid(1326, "CampaignServiceAdTypesNotSet", "AdTypes is required.")
-    shaped = [_ad(ad) for ad in ads]
+    today = state.now().date()
+    shaped = [_ad(ad, today) for ad in ads]
     return json_reply(state, {"Ads": [a for a in shaped if a["Type"] in types]})
 
 
-def _ad(ad: Ad) -> dict[str, Any]:
+def _ad(ad: Ad, today: date) -> dict[str, Any]:
     kind = _AD_TYPES.get(ad.campaign.objective, _PRODUCT)[0]
     shaped: dict[str, Any] = {
         "Type": kind,
@@ -414,8 +423,11 @@ def _ad(ad: Ad) -> dict[str, Any]:
         asset = {"Id": None, "Name": None, "Type": "TextAsset", "Text": text}
         return [{"Asset": asset, "EditorialStatus": "Active", "PinnedField": None}]
 
-    shaped |= {"Headlines": assets(ad.headline), "Descriptions": assets(ad.body)}
-    return shaped | {"FinalUrls": [ad.landing_url], "Path1": None, "Path2": None}
+    headline, body = ad.copy_on(today)
+    path1, path2 = (*ad.display_paths, None, None)[:2]
+    shaped |= {"Headlines": assets(headline), "Descriptions": assets(body)}
+    shaped |= {"Path1": path1, "Path2": path2, "Domain": None}
+    return shaped | {"FinalUrls": [ad.landing_url]}
 
 
 async def _goals(request: Request, state: SandboxState) -> Response:
@@ -546,7 +558,9 @@ async def _download(request: Request, state: SandboxState) -> Response:
 def _build(state: SandboxState, job: _Job) -> tuple[bytes, int]:
     """The job's ZIP (one CSV with Microsoft's preamble and footer) and its row count."""
     records = state.rows(NAME, job.account, job.since, job.until)
-    rows = [v for r in records for v in _values(r, state.world.ad(r["ad_id"]), job.columns)]
+    today = state.now().date()
+    ads = state.world.ad
+    rows = [v for r in records for v in _values(r, ads(r["ad_id"]), job.columns, today)]
     label = next((label for name, label in ZONES.values() if name == job.zone), job.zone)
     stamp = _stamp(state.now())
     preamble = [
@@ -573,9 +587,11 @@ def _build(state: SandboxState, job: _Job) -> tuple[bytes, int]:
     return buffer.getvalue(), len(rows)
 
 
-def _values(record: dict, ad: Ad, columns: list[str]) -> list[dict[str, str]]:
-    """The CSV rows of one day x ad: one, or one per goal with conversions for Goal reports."""
+def _values(record: dict, ad: Ad, columns: list[str], today: date) -> list[dict[str, str]]:
+    """The CSV rows of one day x ad: one, or one per goal with conversions for Goal reports.
+    The ad's attributes are as they read ``today``, whatever day the row is about."""
     kind = _AD_TYPES.get(ad.campaign.objective, _PRODUCT)
+    headline, body = ad.copy_on(today)
     row = {
         "TimePeriod": record["date"].isoformat(),
         "AccountId": ad.account.account_id,
@@ -587,8 +603,8 @@ def _values(record: dict, ad: Ad, columns: list[str]) -> list[dict[str, str]]:
         "AdGroupId": ad.ad_group_id,
         "AdGroupName": ad.ad_group_name,
         "AdId": ad.ad_id,
-        "AdTitle": ad.headline,
-        "AdDescription": ad.body,
+        "AdTitle": headline,
+        "AdDescription": body,
         "AdType": kind[1],
         "FinalUrl": ad.landing_url if kind != _PRODUCT else "",
         "CurrencyCode": ad.account.currency,

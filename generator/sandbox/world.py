@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache, cached_property
+from urllib.parse import urlsplit
 
 import numpy as np
 import pyarrow as pa
@@ -24,9 +26,13 @@ import pyarrow as pa
 from generator.sandbox.catalog import CLIENTS, AccountSpec, CampaignSpec, ClientSpec
 from generator.sandbox.journeys import Journeys, cached_journeys
 
-__all__ = ["MATURITY", "WORLD_START", "Ad", "World"]
+__all__ = ["COPY_EDIT_SHARE", "COPY_PERIOD_DAYS", "MATURITY", "WORLD_START", "Ad", "World"]
 
 WORLD_START = date(2025, 7, 1)
+#: About this share of search ads (A/B variants excepted) get new copy every
+#: ``COPY_PERIOD_DAYS`` days, counted from ``WORLD_START``: new creative versions to track.
+COPY_EDIT_SHARE = 0.3
+COPY_PERIOD_DAYS = 28
 #: Share of a day's conversions the platforms have reported when the day is 0, 1, 2, ...
 #: days old; from 14 days on a day is final. Late conversions are why syncs re-read.
 MATURITY = (
@@ -53,6 +59,9 @@ _WEEKLY = {  # Monday .. Sunday
     "local": (1.12, 1.06, 1.04, 1.02, 0.98, 0.92, 0.7),
 }
 _CTA = {"ecommerce": "SHOP_NOW", "b2b": "LEARN_MORE", "local": "BOOK_NOW"}
+_OFFERS = (10, 15, 20, 25, 30)  # percent off, in rewritten copy
+#: a search ad's second display path by its ad group's place in the campaign, per profile
+_PATH2 = {"ecommerce": ("Sale", "New"), "b2b": ("Demo", "Pricing"), "local": ("Book", "Offers")}
 _DOMAINS = {
     "northwind": "https://northwindoutfitters.com",
     "brightline": "https://brightline.dev",
@@ -81,6 +90,53 @@ class Ad:
     ctr_factor: float
     cvr_factor: float
     variant: str | None = None
+
+    @property
+    def rewrites_copy(self) -> bool:
+        """Whether the advertiser rewrites this ad's copy every ``COPY_PERIOD_DAYS`` (decided
+        by hashing the ad id; search ads only, and never an A/B variant under test)."""
+        if self.campaign.objective != "search" or self.variant is not None:
+            return False
+        return _unit(f"{self.ad_id}/copy") < COPY_EDIT_SHARE
+
+    def copy_on(self, day: date) -> tuple[str, str]:
+        """The (headline, body) the ad shows on ``day``.
+
+        ``headline`` and ``body`` for most ads. An ad that ``rewrites_copy`` changes at the
+        start of every period of ``COPY_PERIOD_DAYS``: odd periods keep the headline and add
+        an offer to the body ("— now 25% off"), even ones move on to the next copy in the
+        client's list; so every period differs from the one before it.
+        """
+        period = max((day - WORLD_START).days, 0) // COPY_PERIOD_DAYS
+        if period == 0 or not self.rewrites_copy:
+            return self.headline, self.body
+        copies = self.client.copy
+        own = copies.index((self.headline, self.body))
+        headline, body = copies[(own + period // 2) % len(copies)]
+        if period % 2:
+            offer = _OFFERS[int(_unit(f"{self.ad_id}/offer/{period}") * len(_OFFERS))]
+            body = f"{body} — now {offer}% off"
+        return headline, body
+
+    @property
+    def display_paths(self) -> tuple[str, ...]:
+        """A search ad's display URL paths (path1, path2), e.g. ("Jackets", "Sale"): the last
+        word of the campaign's subject and a word for its ad group; () for other ads."""
+        if self.campaign.objective != "search":
+            return ()
+        subject = re.sub(r"\(.*?\)", "", self.campaign.name.split("—")[-1]).split()
+        words = _PATH2[self.client.profile]
+        group = self.campaign.ad_groups.index(self.ad_group_name)
+        return subject[-1].capitalize()[:15], words[group % len(words)]
+
+    @property
+    def display_url(self) -> str | None:
+        """What a search ad shows under its headline: the landing page's host without "www."
+        and the display paths (``northwindoutfitters.com/Jackets/Sale``); None for others."""
+        if not self.display_paths:
+            return None
+        host = (urlsplit(self.landing_url).hostname or "").removeprefix("www.")
+        return "/".join((host, *self.display_paths))
 
 
 class World:

@@ -158,7 +158,81 @@ async def test_creatives_carry_copy_images_and_a_content_version():
     assert display["asset_url"] == "https://tpc.googlesyndication.com/simgad/1234567890"
     assert (display["width"], display["height"]) == (1200, 628)
     assert len(search["version"]) == 16 and search["version"] != display["version"]
-    assert "FROM asset" in json.loads(replay.to(STREAM)[1].content)["query"]
+    assert search["display_url"] == "acme.example/Jacken/Winter" and display["display_url"] is None
+    queries = [json.loads(r.content)["query"] for r in replay.to(STREAM)]
+    assert "ad_group_ad.ad.responsive_search_ad.path1" in queries[0]
+    assert "ad_group_ad.ad.responsive_search_ad.path2" in queries[0]
+    assert "FROM asset" in queries[1]
+
+
+async def creatives_of(edit) -> list[dict]:
+    """The creatives of the recorded stream after ``edit(search_ad)`` changed its search ad."""
+    creatives = fixture("google_ads", "search_stream_creatives.json")
+    edit(creatives[0]["results"][0]["adGroupAd"]["ad"])
+    replay = Replay(
+        {
+            "/token": [fixture("google_ads", "token.json")],
+            STREAM: [creatives, fixture("google_ads", "search_stream_image_assets.json")],
+        }
+    )
+    async with connector(replay) as c:
+        return (await c.fetch_creatives("1234567890")).to_pylist()
+
+
+def _final_url(url):
+    def edit(ad):
+        ad["finalUrls"] = [url]
+
+    return edit
+
+
+def _paths(*paths):
+    def edit(ad):
+        rsa = {k: v for k, v in ad["responsiveSearchAd"].items() if not k.startswith("path")}
+        ad["responsiveSearchAd"] = rsa | dict(zip(("path1", "path2"), paths, strict=False))
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("edit", "shown"),
+    [
+        (_final_url("https://WWW.Acme.example:443/jackets?gclid=1"), "acme.example/Jacken/Winter"),
+        (_final_url("https://shop.acme.example/"), "shop.acme.example/Jacken/Winter"),
+        (_paths("Jacken"), "acme.example/Jacken"),
+        (_paths(), "acme.example"),  # proto3 omits empty paths: the domain alone shows
+        (lambda ad: ad.pop("finalUrls"), None),
+        (_final_url("http://[::1"), None),  # malformed: no domain to show
+    ],
+)
+async def test_a_search_ads_display_url_is_its_domain_and_paths(edit, shown):
+    search, _ = await creatives_of(edit)
+    assert search["display_url"] == shown
+
+
+def _new_copy(ad):
+    ad["responsiveSearchAd"]["descriptions"] = [{"text": "Jetzt bestellen — now 25% off"}]
+
+
+def _new_headline(ad):
+    ad["responsiveSearchAd"]["headlines"][0] = {"text": "Daunenjacken"}
+
+
+@pytest.mark.parametrize(
+    ("edit", "new_version"),
+    [
+        (lambda ad: None, False),
+        (_new_copy, True),
+        (_new_headline, True),
+        (_paths("Jacken", "Sale"), False),  # the display URL is not part of the version
+    ],
+)
+async def test_new_copy_makes_a_new_version_and_nothing_else_does(edit, new_version):
+    before, display_before = await creatives_of(lambda ad: None)
+    after, display_after = await creatives_of(edit)
+    assert (after["version"] != before["version"]) == new_version
+    assert display_after["version"] == display_before["version"]
+    assert after["creative_id"] == before["creative_id"]
 
 
 async def creative_versions(image_url: str, asset: str = "customers/1234567890/assets/555001"):

@@ -7,6 +7,7 @@ paging or slow-down case here.
 """
 
 import asyncio
+import hashlib
 import io
 import json
 import re
@@ -262,7 +263,7 @@ async def test_creatives_walk_campaigns_ad_groups_and_ads():
     )
     async with connector(replay) as c:
         rows = {r["creative_id"]: r for r in (await c.fetch_creatives(ACCOUNT)).to_pylist()}
-    search, product = rows["80000000101"], rows["80000000201"]
+    search, expanded, product = rows["80000000101"], rows["80000000102"], rows["80000000201"]
     assert search["headline"] == "Waterproof jackets | Free <b>returns</b>"
     assert search["body"] == "Seam-sealed shells. Ships in 24h <script>alert(1)</script>"
     assert search["landing_url"] == "https://contoso.example/jackets?src=bing"
@@ -271,12 +272,83 @@ async def test_creatives_walk_campaigns_ad_groups_and_ads():
     assert product["format"] == "product" and product["body"] == "Free shipping over $50"
     assert product["landing_url"] is None and product["headline"] is None
     assert len(search["version"]) == 16 and search["version"] != product["version"]
+    # Domain overrides the final URL's; a space in a path shows as "_"
+    assert search["display_url"] == "contoso.example/jackets"
+    assert expanded["display_url"] == "contoso.example/rain_jackets/Sale"
+    assert (expanded["format"], expanded["headline"]) == ("text", "Rain jackets")
+    assert product["display_url"] is None
     campaigns = body(replay.to("/Campaigns/QueryByAccountId")[0])
     assert campaigns == {"AccountId": 150123456, "CampaignType": campaigns["CampaignType"]}
     assert {"Search", "Shopping"} <= set(campaigns["CampaignType"].split(","))
     ads = replay.to("/Ads/QueryByAdGroupId")
     assert len(ads) == 2 and all("ResponsiveSearch" in body(r)["AdTypes"] for r in ads)
     assert all(r.headers["customeraccountid"] == ACCOUNT for r in replay.requests[1:])
+
+
+async def creatives_of(edit) -> list[dict]:
+    """The creatives of one ad group's recorded ads after ``edit(ads)`` changed them."""
+    ads = load("ads_search.json")
+    edit(ads["Ads"])
+    campaigns = load("campaigns.json")
+    campaigns["Campaigns"] = campaigns["Campaigns"][:1]
+    replay = Replay(
+        {
+            TOKEN: [load("token.json")],
+            "/Campaigns/QueryByAccountId": [campaigns],
+            "/AdGroups/QueryByCampaignId": [load("ad_groups_search.json")],
+            "/Ads/QueryByAdGroupId": [ads],
+        }
+    )
+    async with connector(replay) as c:
+        return sorted((await c.fetch_creatives(ACCOUNT)).to_pylist(), key=lambda r: r["ad_id"])
+
+
+def _headline(ads):
+    ads[0]["Headlines"][0]["Asset"]["Text"] = "Down parkas"
+
+
+def _offer(ads):
+    ads[0]["Descriptions"][1]["Asset"]["Text"] = "Ships in 24h — now 25% off"
+
+
+def _paths(ads):
+    ads[0] |= {"Path1": "parkas", "Path2": "sale"}
+
+
+def _no_domain(ads):
+    ads[0]["Domain"] = None
+
+
+@pytest.mark.parametrize(
+    ("edit", "changed", "shown"),
+    [
+        (lambda ads: None, False, "contoso.example/jackets"),
+        (_headline, True, "contoso.example/jackets"),
+        (_offer, True, "contoso.example/jackets"),
+        (_paths, False, "contoso.example/parkas/sale"),  # not part of the version
+        (_no_domain, False, "contoso.example/jackets"),  # the final URL's domain shows
+    ],
+)
+async def test_new_copy_makes_a_new_version_and_nothing_else_does(edit, changed, shown):
+    before, other_before = await creatives_of(lambda ads: None)
+    after, other_after = await creatives_of(edit)
+    assert (after["version"] != before["version"]) == changed
+    assert other_after["version"] == other_before["version"]
+    assert after["display_url"] == shown
+
+
+async def test_versions_stored_before_display_urls_keep_their_keys():
+    search, _ = await creatives_of(lambda ads: None)
+    content = "\x1f".join(
+        [
+            "ResponsiveSearch",
+            "Waterproof jackets | Free <b>returns</b>",
+            "Seam-sealed shells. Ships in 24h <script>alert(1)</script>",
+            "https://contoso.example/jackets?src=bing",
+            "text",
+        ]
+    )
+    assert search["version"] == hashlib.sha256(content.encode()).hexdigest()[:16]
 
 
 async def test_one_connector_sends_each_account_its_own_customer_account_header():

@@ -1,10 +1,11 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 
 import httpx
 import pytest
 
 from generator.sandbox import DEMO_CREDENTIALS, Faults, create_app
 from generator.sandbox.google_ads import GOOGLE_MANAGER_ID
+from generator.sandbox.world import COPY_PERIOD_DAYS, WORLD_START
 
 CREDS = DEMO_CREDENTIALS["google_ads"]
 QUERY = (
@@ -222,3 +223,57 @@ async def test_display_ads_reference_image_assets(http):
     first = next(iter(listed.values()))["fullSize"]
     assert first["url"].startswith("http://sbx/cdn/") and first["widthPixels"] == "1200"
     assert bad.status_code == 400
+
+
+CREATIVE_QUERY = (
+    "SELECT ad_group_ad.ad.id, ad_group_ad.ad.type, ad_group_ad.ad.final_urls, "
+    "ad_group_ad.ad.responsive_search_ad.headlines, "
+    "ad_group_ad.ad.responsive_search_ad.descriptions, "
+    "ad_group_ad.ad.responsive_search_ad.path1, ad_group_ad.ad.responsive_search_ad.path2, "
+    "ad_group_ad.ad.responsive_display_ad.headlines FROM ad_group_ad"
+)
+
+
+async def ads_on(world, now: datetime, customer: str = "4829103756") -> dict[str, dict]:
+    """The account's ads, by id, as searchStream answers CREATIVE_QUERY at ``now``."""
+    app = create_app(world, None, now=now)
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sbx/google_ads") as c:
+        response = await search(c, await token(c), CREATIVE_QUERY, customer=customer)
+    assert response.status_code == 200, response.text
+    rows = [r["adGroupAd"]["ad"] for b in response.json() for r in b["results"]]
+    return {r["id"]: r for r in rows}
+
+
+async def test_search_ads_carry_display_paths_and_the_copy_of_the_sandboxs_day(world):
+    boundary = WORLD_START + timedelta(days=18 * COPY_PERIOD_DAYS)  # a period starts
+    after = datetime.combine(boundary, time(12), UTC)
+    old = await ads_on(world, after - timedelta(days=1))
+    new = await ads_on(world, after)
+    assert set(old) == set(new)
+    changed = set()
+    for ad_id, served in new.items():
+        ad = world.ad(ad_id)
+        if ad.campaign.objective != "search":
+            assert "responsiveSearchAd" not in served
+            assert served["responsiveDisplayAd"]["headlines"] == [{"text": ad.headline}]
+            continue
+        rsa, path1, path2 = served["responsiveSearchAd"], *ad.display_paths
+        headline, body = ad.copy_on(boundary)
+        assert rsa == {
+            "headlines": [{"text": headline}],
+            "descriptions": [{"text": body}],
+            "path1": path1,
+            "path2": path2,
+        }
+        assert served["finalUrls"] == [ad.landing_url] == old[ad_id]["finalUrls"]
+        assert ad.display_url == f"northwindoutfitters.com/{path1}/{path2}"
+        if rsa != old[ad_id]["responsiveSearchAd"]:
+            changed.add(ad_id)
+    assert changed and changed == {a for a in new if world.ad(a).rewrites_copy}
+    paths = {
+        (r["responsiveSearchAd"]["path1"], r["responsiveSearchAd"]["path2"])
+        for r in new.values()
+        if "responsiveSearchAd" in r
+    }
+    assert ("Jackets", "Sale") in paths

@@ -5,7 +5,7 @@ import csv
 import io
 import zipfile
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 import httpx
 import pytest
@@ -13,6 +13,7 @@ import pytest
 from generator.sandbox import DEMO_CREDENTIALS, DEMO_ENVIRONMENT, Faults, create_app
 from generator.sandbox.catalog import CLIENTS
 from generator.sandbox.microsoft_ads import CUSTOMER_ID, MAX_REPORT_DAYS
+from generator.sandbox.world import COPY_PERIOD_DAYS, WORLD_START
 
 CREDENTIALS = DEMO_CREDENTIALS["microsoft_ads"]
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
@@ -240,9 +241,13 @@ async def test_campaign_management_walks_the_account(http, world):
             "Id": None,
             "Name": None,
             "Type": "TextAsset",
-            "Text": source.headline,
+            "Text": source.copy_on(NOW.date())[0],
         }
         assert search["FinalUrls"] == [source.landing_url]
+        assert (search["Path1"], search["Path2"], search["Domain"]) == (
+            *source.display_paths,
+            None,
+        )
         product = next(a for a in seen if a["Type"] == "Product")
         assert product["FinalUrls"] is None and "Headlines" not in product
         only_text = await call(
@@ -279,6 +284,58 @@ async def test_campaign_management_walks_the_account(http, world):
             {"AccountId": 1, "CampaignType": "Search"},
         )
         assert other.status_code == 403
+
+
+async def ads_on(world, account: str, now: datetime) -> dict[str, dict]:
+    """Every search ad of the account, by id, as Ads/QueryByAdGroupId serves it at ``now``."""
+    transport = httpx.ASGITransport(create_app(world, None, now=now))
+    groups = sorted({a.ad_group_id for a in world.ads_of("microsoft_ads", account)})
+    seen = []
+    async with httpx.AsyncClient(transport=transport, base_url="http://sbx/microsoft_ads") as c:
+        access = (await grant(c)).json()["access_token"]
+        for group in groups:
+            body = {"AdGroupId": int(group), "AdTypes": ["ResponsiveSearch"]}
+            path = "/CampaignManagement/v13/Ads/QueryByAdGroupId"
+            seen += (await call(c, path, body, account, access)).json()["Ads"]
+    return {str(a["Id"]): a for a in seen}
+
+
+async def test_ads_read_as_they_are_on_the_sandboxs_day(world):
+    """Copy the world rewrites every 28 days is served as it reads on the sandbox's day; other
+    ads, the display paths and the final URLs stay as they were."""
+    boundary = WORLD_START + timedelta(days=18 * COPY_PERIOD_DAYS)  # a period starts
+    after = datetime.combine(boundary, time(12), UTC)
+    old = await ads_on(world, BRIGHTLINE, after - timedelta(days=1))
+    new = await ads_on(world, BRIGHTLINE, after)
+    assert set(old) == set(new)
+    changed = set()
+    for ad_id, served in new.items():
+        ad, before = world.ad(ad_id), old[ad_id]
+        headline, body = ad.copy_on(boundary)
+        assert served["Headlines"][0]["Asset"]["Text"] == headline
+        assert served["Descriptions"][0]["Asset"]["Text"] == body
+        assert (served["Path1"], served["Path2"]) == ad.display_paths
+        assert (served["Path1"], served["Path2"], served["FinalUrls"]) == (
+            before["Path1"],
+            before["Path2"],
+            before["FinalUrls"],
+        )
+        if (served["Headlines"], served["Descriptions"]) != (
+            before["Headlines"],
+            before["Descriptions"],
+        ):
+            changed.add(ad_id)
+    assert changed and changed == {a for a in new if world.ad(a).rewrites_copy}
+
+
+async def test_report_titles_are_the_ads_copy_on_the_sandboxs_day(http, world):
+    async with http() as client:
+        lines = await download(client, PERFORMANCE, date(2026, 10, 1), date(2026, 10, 2))
+    rows = rows_of(lines)
+    titles = {r["AdId"]: r["AdTitle"] for r in rows}
+    ads = [world.ad(a) for a in titles]
+    assert any(ad.rewrites_copy for ad in ads)
+    assert titles == {ad.ad_id: ad.copy_on(NOW.date())[0] for ad in ads}
 
 
 def product_group(world) -> int:

@@ -1,3 +1,5 @@
+import itertools
+import re
 from collections import Counter
 from datetime import date, timedelta
 
@@ -6,7 +8,7 @@ import pytest
 
 from generator.sandbox import journeys
 from generator.sandbox.catalog import CLIENTS, LONG_NAME
-from generator.sandbox.world import WORLD_START, World
+from generator.sandbox.world import COPY_PERIOD_DAYS, WORLD_START, World
 
 
 def _day(world: World, day: date):
@@ -135,3 +137,47 @@ def test_journeys_are_shared_between_processes_through_the_cache(tmp_path, monke
     other = journeys.cached_journeys(World(end=end + timedelta(days=1)))
     assert other.sessions.num_rows > first.sessions.num_rows
     assert len(list(tmp_path.iterdir())) == 4
+
+
+def test_some_search_ads_get_new_copy_every_28_days(world):
+    search = [ad for ad in world.ads if ad.campaign.objective == "search"]
+    rewritten = [ad for ad in search if ad.rewrites_copy]
+    assert 0.2 <= len(rewritten) / len(search) <= 0.4
+    assert {ad.account.source for ad in rewritten} == {"google_ads", "microsoft_ads"}
+    assert not any(ad.rewrites_copy for ad in world.ads if ad.campaign.objective != "search")
+    assert not any(ad.rewrites_copy for ad in world.ads if ad.variant)  # A/B tests hold still
+    days = [WORLD_START + timedelta(days=n) for n in range(600)]
+    for ad in world.ads:
+        copies = [ad.copy_on(day) for day in days]
+        if not ad.rewrites_copy:
+            assert set(copies) == {(ad.headline, ad.body)}
+            continue
+        assert copies[0] == (ad.headline, ad.body)
+        for n, (before, after) in enumerate(itertools.pairwise(copies), start=1):
+            assert (before != after) == (n % COPY_PERIOD_DAYS == 0), (ad.ad_id, n)
+        headlines = {h for h, _ in copies}
+        assert headlines <= {h for h, _ in ad.client.copy} and len(headlines) > 1
+        offers = [b for h, b in copies if b not in {body for _, body in ad.client.copy}]
+        assert offers and all(re.search(r" — now \d+% off$", b) for b in offers)
+        assert ad.copy_on(WORLD_START - timedelta(days=3)) == (ad.headline, ad.body)
+
+
+def test_copy_on_is_the_same_whatever_the_world(world):
+    day = date(2026, 3, 2)
+    ours = {ad.ad_id: ad.copy_on(day) for ad in world.ads}
+    other = {ad.ad_id: ad.copy_on(day) for ad in World(seed=11, end=date(2026, 1, 31)).ads}
+    assert ours == other
+    assert any(ours[ad.ad_id] != (ad.headline, ad.body) for ad in world.ads)
+
+
+def test_search_ads_show_a_display_url(world):
+    for ad in world.ads:
+        if ad.campaign.objective != "search":
+            assert (ad.display_paths, ad.display_url) == ((), None)
+            continue
+        assert len(ad.display_paths) == 2 and all(0 < len(p) <= 15 for p in ad.display_paths)
+        assert not any("/" in p or " " in p for p in ad.display_paths)
+        host = ad.landing_url.split("/")[2]
+        assert ad.display_url == "/".join((host, *ad.display_paths))
+    urls = {ad.display_url for ad in world.ads}
+    assert "northwindoutfitters.com/Jackets/Sale" in urls

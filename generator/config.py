@@ -29,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from generator import formula, secretlike, yamlsafe
+from generator import formula, secretlike, tag_rules, yamlsafe
 from generator.errors import ConfigError
 from generator.metrics import COMPONENTS, KPIS
 from generator.schema import ACTION_TYPES, SOURCES
@@ -42,6 +42,7 @@ __all__ = [
     "Branding",
     "Client",
     "ClientCreatives",
+    "CreativeTest",
     "CustomKpi",
     "Funnel",
     "FunnelFilter",
@@ -346,14 +347,87 @@ class Recipient(_Model):
     name: str | None = None
 
 
+#: a tag's name: also a column name (``tag_<name>``) and never ``prefix:value`` like automatic tags
+_TAG_NAME = re.compile(r"[a-z0-9_-]{1,40}")
+_AdId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class CreativeTest(_Model):
+    """An A/B test of ads declared in client.yml; the first variant is the control."""
+
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    variants: Annotated[list[_AdId], Field(min_length=2, max_length=10)]
+    metric: Literal["ctr", "cvr"] = "cvr"
+    start: date
+    end: date | None = None
+
+    @field_validator("variants", mode="before")
+    @classmethod
+    def _ids_as_text(cls, value: Any) -> Any:
+        # YAML reads numeric ad ids as numbers; the data's ids are strings
+        if not isinstance(value, list):
+            return value
+        return [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
+
+    @field_validator("variants")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        for ad in value:
+            if value.count(ad) > 1:
+                raise ValueError(f"ad {ad!r} is listed twice; each variant is a different ad")
+        return value
+
+    @model_validator(mode="after")
+    def _in_order(self) -> CreativeTest:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"the test ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
 class ClientCreatives(_Model):
-    """How a client's creative images are held (``creatives:`` in client.yml).
+    """How a client's creative images are held and read (``creatives:`` in client.yml).
 
     ``rights`` says on what terms the agency keeps them (a licence, its end, who to ask); it is
-    written into every stored asset's manifest.
+    written into every stored asset's manifest. ``tags`` names the client's own creative tags,
+    each a rule of ``generator.tag_rules`` (``discount: "headline contains 'sale' or '%'"``);
+    ``tests`` declares A/B tests of ads.
     """
 
     rights: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    tags: Annotated[dict[str, str], Field(max_length=30)] = Field(default_factory=dict)
+    tests: Annotated[list[CreativeTest], Field(max_length=50)] = Field(default_factory=list)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags_parse(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, rule in value.items():
+            if ":" in name:
+                raise ValueError(
+                    f"tag name {name!r} holds ':', which marks the automatic tags (format:, "
+                    "platform:, aspect:, ...); name it without one"
+                )
+            if not _TAG_NAME.fullmatch(name):
+                raise ValueError(
+                    f"tag name {name!r} must be 1-40 lowercase letters, digits, '_' or '-'"
+                )
+            try:
+                tag_rules.parse(rule)
+            except tag_rules.TagRuleError as exc:
+                raise ValueError(f"tag {name!r}: {exc}") from None
+        return value
+
+    @field_validator("tests")
+    @classmethod
+    def _test_names_unique(cls, value: list[CreativeTest]) -> list[CreativeTest]:
+        names = [t.name.casefold() for t in value]
+        for test in value:
+            if names.count(test.name.casefold()) > 1:
+                raise ValueError(f"two tests are named {test.name!r}; each needs its own name")
+        return value
+
+    def rules(self) -> dict[str, tag_rules.TagRule]:
+        """The tags' rules, parsed (they were checked when the file was read)."""
+        return {name: tag_rules.parse(rule) for name, rule in self.tags.items()}
 
 
 class AgencyCreatives(_Model):

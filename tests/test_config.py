@@ -1,3 +1,4 @@
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -314,3 +315,91 @@ def test_a_peer_group_names_only_known_platforms(content):
     with pytest.raises(ConfigError, match="peer_group") as caught:
         load_client(content / "harbor")
     assert "myspace" in str(caught.value)
+
+
+CREATIVES = """creatives:
+  rights: Licensed until 2027-12-31; ask legal@northwind.example
+  tags:
+    discount: "headline contains 'sale' or '%'"
+    short-video: duration <= 15 and format is 'video'
+  tests:
+    - name: Spring hero
+      variants: [120001, "ad-2"]
+      metric: ctr
+      start: 2026-03-01
+      end: 2026-03-31
+    - {name: Open-ended, variants: [a, b, c], start: 2026-04-01}
+"""
+
+
+def _with_creatives(content: Path, text: str) -> Path:
+    path = content / "northwind" / "client.yml"
+    path.write_text(path.read_text() + text)
+    return path
+
+
+def test_creative_tags_and_tests_from_client_yml(content):
+    creatives = load_client(_with_creatives(content, CREATIVES)).creatives
+    assert creatives.tags == {
+        "discount": "headline contains 'sale' or '%'",
+        "short-video": "duration <= 15 and format is 'video'",
+    }
+    assert {name: rule.fields for name, rule in creatives.rules().items()} == {
+        "discount": {"headline"},
+        "short-video": {"duration", "format"},
+    }
+    spring, open_ended = creatives.tests
+    assert spring.variants == ["120001", "ad-2"]  # YAML's numbers become the data's ids
+    assert (spring.metric, spring.start, spring.end) == ("ctr", date(2026, 3, 1), date(2026, 3, 31))
+    assert (open_ended.metric, open_ended.end) == ("cvr", None)
+    assert load_client(content / "harbor").creatives.tags == {}
+
+
+def _tests(*tests: str) -> str:
+    return "  tests:\n" + "".join(f"    - {{{t}}}\n" for t in tests)
+
+
+TEST = "name: T, variants: [a, b], start: 2026-03-01"
+
+
+@pytest.mark.parametrize(
+    ("section", "field", "fragment"),
+    [
+        (
+            "  tags: {discount: \"headline contians 'sale'\"}",
+            "creatives.tags",
+            "tag 'discount': tag rule \"headline contians 'sale'\", at character 10",
+        ),
+        ("  tags: {Discount: 'width > 1'}", "creatives.tags", "tag name 'Discount' must be"),
+        ("  tags: {'format:sale': 'width > 1'}", "creatives.tags", "holds ':', which marks"),
+        ("  tags: {" + "x" * 41 + ": 'width > 1'}", "creatives.tags", "1-40 lowercase"),
+        ('  tags: {"sale\\n": width > 1}', "creatives.tags", "tag name 'sale\\n' must be"),
+        ("  tags: {x: 5}", "creatives.tags.x", "valid string"),
+        (
+            "  tags: {" + ", ".join(f"t{i}: 'width > 1'" for i in range(31)) + "}",
+            "creatives.tags",
+            "at most 30 items",
+        ),
+        ("  tags: {x: \"headline is '" + "y" * 300 + "'\"}", "creatives.tags", "at most 300"),
+        (_tests(TEST + ", end: 2026-02-01"), "creatives.tests[0]", "ends (2026-02-01) before"),
+        (_tests(TEST + ", metric: roas"), "creatives.tests[0].metric", "'ctr' or 'cvr'"),
+        (_tests("name: T, variants: [a], start: 2026-03-01"), "creatives.tests[0].variants",
+         "at least 2"),
+        (_tests("name: T, variants: [7, '7'], start: 2026-03-01"), "creatives.tests[0].variants",
+         "ad '7' is listed twice"),
+        (_tests(f"name: T, variants: [{', '.join('abcdefghijk')}], start: 2026-03-01"),
+         "creatives.tests[0].variants", "at most 10"),
+        (_tests("name: '', variants: [a, b], start: 2026-03-01"), "creatives.tests[0].name",
+         "at least 1"),
+        (_tests("name: T, variants: [a, b]"), "creatives.tests[0].start", "required"),
+        (_tests(TEST, TEST.replace("T,", "t,")), "creatives.tests", "two tests are named 'T'"),
+        (_tests(*(TEST.replace("T,", f"t{i},") for i in range(51))), "creatives.tests",
+         "at most 50"),
+    ],
+)  # fmt: skip
+def test_a_broken_creatives_section_names_the_field(content, section, field, fragment):
+    path = _with_creatives(content, "creatives:\n" + section.rstrip("\n") + "\n")
+    with pytest.raises(ConfigError) as err:
+        load_client(path)
+    message = str(err.value)
+    assert str(path) in message and field in message and fragment in message, message

@@ -108,8 +108,12 @@ def test_a_sync_with_faults_stores_exactly_the_worlds_numbers(world, content, tm
     # images, video thumbnails and product pictures: every asset stored or explained
     assets = lake.query("SELECT asset_sha256 FROM creatives WHERE asset_url IS NOT NULL")
     stored_assets = [r for r in assets.to_pylist() if r["asset_sha256"]]
-    assert stored_assets and all(store.has(r["asset_sha256"], ".png") for r in stored_assets)
-    notes = [n for o in outcome for n in o.notes]
+    assert stored_assets and all(
+        store.has(r["asset_sha256"], ".png") or store.has(r["asset_sha256"], ".jpg")  # X: JPEG
+        for r in stored_assets
+    )
+    # a carousel card that could not be fetched is a note of its own, its row stays stored
+    notes = [n for o in outcome for n in o.notes if " card " not in n]
     assert len(stored_assets) + len(notes) == assets.num_rows
     clients = load_clients(content)
     accounts = [a for c in clients for a in c.accounts if a.platform in AD_PLATFORMS]

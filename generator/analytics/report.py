@@ -10,7 +10,6 @@ without data are left out and the summary says so.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,12 +20,12 @@ from generator.analytics import (
     attribution,
     benchmark_report,
     cltv,
+    creative_report,
     funnel_report,
     insights,
     overview,
     trends,
 )
-from generator.analytics.abtest import compare as ab_compare
 from generator.analytics.kpis import compute
 from generator.config import Client
 from generator.errors import ReportError
@@ -73,10 +72,15 @@ def assemble(
     before = _between(rows, previous.start, previous.end)
     summary, frames = _performance(current, before, client)
     frames.update(_trend_tables(rows, current, period))
-    frames["ads"] = _ads(current, inputs.creatives)
-    summary["abtests"] = _ab_tests(current, frames["ads"])
+    ads = _ads(current, inputs.creatives)
+    summary["creatives"], tables = creative_report.section(
+        rows, current, ads, inputs.creatives, client, period
+    )
+    frames.update(tables)
     summary["facts"] = _facts(summary["cards"], frames, before)
     sections = ["overview", "channels", "campaigns", "trends"]
+    if summary["creatives"]["tests"]:
+        sections.append("creative_tests")
     for name, build in (
         ("funnel", _funnel),
         ("attribution", _attribution),
@@ -150,29 +154,28 @@ def _trend_tables(rows: pd.DataFrame, current: pd.DataFrame, period: Period) -> 
     }
 
 
+#: the creative columns the ads table carries (older lakes may lack some)
+_CREATIVE_COLUMNS = (
+    "headline", "body", "format", "call_to_action", "landing_url", "display_url",
+    "asset_sha256", "width", "height", "duration_ms", "cards", "language", "colours",
+    "asset_bytes", "phash",
+)  # fmt: skip
+
+
 def _ads(current: pd.DataFrame, creatives: pd.DataFrame) -> pd.DataFrame:
     keys = ["platform", "account_id", "campaign_id", "ad_group_id", "ad_id"]
     ads = compute(current, keys, components=True)
-    names = current.groupby(keys, dropna=False)["ad_name"].last().reset_index()
+    labels = [c for c in ("ad_name", "ad_group_name", "campaign_name") if c in current]
+    names = current.groupby(keys, dropna=False)[labels].last().reset_index()
     ads = ads.merge(names, on=keys, how="left")
     if not creatives.empty:
         creatives = creatives.assign(ad_key=creatives["ad_id"].fillna(creatives["creative_id"]))
         latest = (
-            creatives.sort_values("fetched_at")
+            creatives.sort_values([c for c in ("fetched_at", "first_seen") if c in creatives])
             .groupby(["account_id", "ad_key"], as_index=False)
             .last()
         )
-        columns = [
-            "account_id",
-            "ad_key",
-            "headline",
-            "body",
-            "format",
-            "landing_url",
-            "asset_sha256",
-            "width",
-            "height",
-        ]
+        columns = ["account_id", "ad_key", *(c for c in _CREATIVE_COLUMNS if c in latest)]
         ads = ads.merge(
             latest[columns],
             left_on=["account_id", "ad_id"],
@@ -184,55 +187,6 @@ def _ads(current: pd.DataFrame, creatives: pd.DataFrame) -> pd.DataFrame:
         for p, a, c in ads[["platform", "account_id", "campaign_id"]].itertuples(index=False)
     ]
     return ads.sort_values("spend", ascending=False, ignore_index=True)
-
-
-def _ab_tests(current: pd.DataFrame, ads: pd.DataFrame) -> list[dict]:
-    """Ad groups running exactly two ads all period long: B against A on click -> conversion."""
-    days = current.groupby("ad_id")["date"].nunique()
-    full = set(days[days >= max(days.max() - 1, 1)].index) if len(days) else set()
-    tests = []
-    for (_, campaign, group), pair in ads.groupby(["platform", "campaign_id", "ad_group_id"]):
-        if len(pair) != 2 or not set(pair["ad_id"]) <= full:
-            continue
-        a, b = sorted(pair.to_dict("records"), key=_variant_order)
-        if not a["clicks"] or not b["clicks"]:
-            continue
-        result = ab_compare(
-            round(a["conversions"]), int(a["clicks"]), round(b["conversions"]), int(b["clicks"])
-        )
-        winner = None
-        if result.p_value is not None and result.p_value < 0.05:
-            winner = "b" if result.b_rate > result.a_rate else "a"
-        tests.append(
-            {
-                "winner": winner,
-                "campaign_id": campaign,
-                "ad_group_id": group,
-                "platform": a["platform"],
-                "campaign_slug": a["campaign_slug"],
-                "a": _arm(a),
-                "b": _arm(b),
-                **result.as_dict(),
-            }
-        )
-    return sorted(tests, key=lambda t: t["p_value"] if t["p_value"] is not None else 1.0)
-
-
-def _variant_order(row: dict) -> tuple:
-    """Which ad is A: a trailing variant letter ("... — A") if the name has one, else the
-    ad id, so the order never depends on what the copy happens to say."""
-    name = str(row.get("ad_name") or "")
-    match = re.search(r"(?:^|[\s\-—–_(])([A-Z])\)?\s*$", name)
-    return (match.group(1) if match else "~", str(row["ad_id"]))
-
-
-def _arm(row: dict) -> dict:
-    return {
-        "ad_id": row["ad_id"],
-        "name": row.get("ad_name") or row["ad_id"],
-        "clicks": int(row["clicks"]),
-        "conversions": round(row["conversions"]),
-    }
 
 
 def _facts(cards: list[dict], frames: dict, before: pd.DataFrame) -> dict:

@@ -4,7 +4,7 @@ Each module groups the charts of one report page; every builder returns a new ch
 names its registered theme, and ``to_spec`` turns it into the Vega-Lite dict a page embeds.
 """
 
-from generator.charts.abtest import ab_posteriors
+from generator.charts.abtest import arm_posteriors, test_cumulative
 from generator.charts.attribution import model_comparison, model_heatmap
 from generator.charts.benchmarks import benchmark_standing, benchmark_trend
 from generator.charts.campaigns import (
@@ -39,10 +39,10 @@ from generator.charts.trends import (
 __all__ = [
     "DEFAULT_THEME",
     "PLATFORM_LABELS",
-    "ab_posteriors",
     "ad_performance",
     "alive_heatmap",
     "anomaly_timeline",
+    "arm_posteriors",
     "benchmark_standing",
     "benchmark_trend",
     "campaign_daily",
@@ -71,6 +71,7 @@ __all__ = [
     "sparklines",
     "spend_share",
     "target_bullets",
+    "test_cumulative",
     "to_spec",
     "weekday_heatmap",
     "weekly_kpi",

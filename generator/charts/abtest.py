@@ -1,4 +1,4 @@
-"""A/B tests of creatives: the two conversion rates with their uncertainty."""
+"""A/B tests of creatives: each ad's rate day by day, and how sure we are of it."""
 
 from __future__ import annotations
 
@@ -10,37 +10,52 @@ from scipy import stats
 from generator.charts.spec import with_theme
 from generator.charts.theme import DEFAULT_THEME
 
-__all__ = ["ab_posteriors"]
+__all__ = ["arm_posteriors", "test_cumulative"]
 
 
-def ab_posteriors(
-    a: tuple[int, int],
-    b: tuple[int, int],
-    *,
-    names: tuple[str, str] = ("A", "B"),
-    title: str = "How sure we are of each conversion rate",
-    theme: str = DEFAULT_THEME,
-) -> alt.Chart:
-    """Posterior densities (Beta(1 + conversions, 1 + misses)) of A's and B's rates.
+def test_cumulative(daily: pd.DataFrame, *, metric_label: str, theme: str = DEFAULT_THEME):
+    """Each variant's cumulative rate day by day (``creative_tests.cumulative``; ``name`` is
+    the variant's label): lines that settle apart mean a real difference, lines that keep
+    crossing an undecided test."""
+    data = daily.dropna(subset=["rate"]).assign(date=lambda d: pd.to_datetime(d["date"]))
+    chart = (
+        alt.Chart(data[["date", "name", "rate", "successes", "trials"]])
+        .mark_line(point=alt.OverlayMarkDef(size=18))
+        .encode(
+            x=alt.X("date:T", title=None),
+            y=alt.Y("rate:Q", title=f"Cumulative {metric_label}", axis=alt.Axis(format=".1%")),
+            color=alt.Color("name:N", title=None, legend=alt.Legend(orient="bottom")),
+            tooltip=[
+                alt.Tooltip("name:N", title="Ad"),
+                alt.Tooltip("date:T", title="Day"),
+                alt.Tooltip("rate:Q", title=metric_label, format=".2%"),
+                alt.Tooltip("successes:Q", title="So far", format=",.0f"),
+                alt.Tooltip("trials:Q", title="Out of", format=",.0f"),
+            ],
+        )
+        .properties(title=f"Cumulative {metric_label} by day", width="container", height=220)
+    )
+    return with_theme(chart, theme)
 
-    ``a`` and ``b`` are (conversions, clicks); overlapping curves mean an undecided test.
-    """
+
+def arm_posteriors(arms: pd.DataFrame, *, metric_label: str, theme: str = DEFAULT_THEME):
+    """Posterior densities (Beta(1 + successes, 1 + failures)) of every arm's rate; ``arms``
+    has ``name``, ``successes`` and ``trials``."""
     curves = []
-    for label, (wins, trials) in zip(names, (a, b), strict=True):
+    for name, wins, trials in arms[["name", "successes", "trials"]].itertuples(index=False):
         dist = stats.beta(1 + wins, 1 + max(trials - wins, 0))
-        low, high = dist.ppf(0.0005), dist.ppf(0.9995)
-        grid = np.linspace(low, high, 120)
-        curves.append(pd.DataFrame({"rate": grid, "density": dist.pdf(grid), "variant": label}))
+        grid = np.linspace(dist.ppf(0.0005), dist.ppf(0.9995), 120)
+        curves.append(pd.DataFrame({"rate": grid, "density": dist.pdf(grid), "variant": name}))
     data = pd.concat(curves, ignore_index=True)
     chart = (
         alt.Chart(data)
-        .mark_area(opacity=0.45, line=True)
+        .mark_area(opacity=0.4, line=True)
         .encode(
-            x=alt.X("rate:Q", title="Conversion rate", axis=alt.Axis(format=".1%")),
+            x=alt.X("rate:Q", title=metric_label.capitalize(), axis=alt.Axis(format=".1%")),
             y=alt.Y("density:Q", title=None, axis=None, stack=None),
-            color=alt.Color("variant:N", title=None),
-            tooltip=[alt.Tooltip("variant:N"), alt.Tooltip("rate:Q", format=".2%")],
+            color=alt.Color("variant:N", title=None, legend=alt.Legend(orient="bottom")),
+            tooltip=[alt.Tooltip("variant:N", title="Ad"), alt.Tooltip("rate:Q", format=".2%")],
         )
-        .properties(title=title, width="container", height=180)
+        .properties(title=f"How sure we are of each {metric_label}", width="container", height=180)
     )
     return with_theme(chart, theme)

@@ -23,6 +23,17 @@ the first present counts, so nothing is counted twice. ``actions`` keeps every w
 (1d_click, 7d_click, 28d_click, 1d_view, and "default" for ``value``); engagement actions
 (link_click, post_engagement, video_view) are not conversions and are left out.
 
+Creatives: ``GET /act_{id}/adcreatives`` gives each creative's ``object_story_spec``: a single
+image (``link_data`` with ``image_hash``; the URL in ``image_url``), a carousel
+(``link_data.child_attachments``, the cards in order, each with ``name``, ``description``,
+``link`` and ``picture``, its image URL) or a video (``video_data``: ``video_id``, ``image_url``
+the poster frame, which is the creative's ``asset_url``). A video's length is the Graph video
+node's ``length`` (seconds, a float), read for up to ``VIDEO_BATCH`` videos at once with
+Graph's multiple-ID read ``GET /?ids=a,b&fields=length`` (an object keyed by id); when one id
+fails the batch (a deleted video: #100/#803) the batch is read id by id and the failing ones
+go without a duration. The version hashes the copy and the images by Meta's ``image_hash``
+(else the URL's path), the video id and every card, so a new upload is a new version.
+
 Networks: ``facebook`` and ``instagram`` rows keep theirs. Other publisher platforms
 (audience_network, messenger, threads, whatsapp) are Facebook placements of the same ad sets
 with no network in the schema: they are folded into ``facebook``, so no spend is lost.
@@ -37,9 +48,8 @@ of the limits; above ``SLOW_AT`` calls pause in proportion, so the limit is not 
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -52,12 +62,12 @@ import pyarrow as pa
 from generator.connectors.auth import StaticToken
 from generator.connectors.base import AccountInfo, Connector
 from generator.connectors.jobs import JobStatus, split_on_failure
-from generator.connectors.normalize import Col, asset_key, normalize, utc_now
+from generator.connectors.normalize import Col, asset_key, content_version, normalize, utc_now
 from generator.connectors.paging import CursorPaginator, PageRequest, dig, paginate
 from generator.connectors.redact import redact
 from generator.connectors.verdicts import Fail, RateLimit, Retry, SlowDown, Verdict
 from generator.errors import ApiVersionRetired, AuthFailed, ConnectorError, ResponseInvalid
-from generator.schema import ACTIONS, AD_PERFORMANCE, CREATIVES, validate
+from generator.schema import ACTIONS, AD_PERFORMANCE, CARD, CREATIVES, validate
 
 __all__ = ["ACTION_TYPES", "API_VERSION", "SUNSET", "Meta"]
 
@@ -130,6 +140,7 @@ CREATIVE_PARAMS = (
 JOB_FIELDS = "id,async_status,async_percent_completion,error_code,error_message"
 PAGE_SIZE = 500  # insights rows per page (Meta's default is 25)
 EDGE_PAGE_SIZE = 100
+VIDEO_BATCH = 50  # ids per multiple-ID read ('verify': Graph documents 50)
 
 _IDENTITY = {
     "date": Col("date_start", "date", required=True),
@@ -164,6 +175,7 @@ CREATIVE_FIELDS = {
     "name": Col("name"),
     **{k: Col(f"_copy.{k}") for k in ("headline", "body", "call_to_action", "landing_url")},
     "asset_url": Col("_copy.asset_url"),
+    "duration_ms": Col("_copy.duration_ms", "count"),
     "format": Col("_copy.format", required=True),
     "version": Col("_copy.version", required=True),
 }
@@ -262,15 +274,17 @@ class Meta(Connector):
         first_ad: dict[str, str] = {}
         for ad_id, creative_id in sorted((await self._creatives_of(account_id)).items()):
             first_ad.setdefault(creative_id, ad_id)
+        lengths = await self._video_lengths(sorted({v for c in creatives if (v := _video_id(c))}))
         rows = [
-            {**c, "_ad_id": first_ad.get(str(c.get("id"))), "_copy": _creative_copy(c)}
+            {**c, "_ad_id": first_ad.get(str(c.get("id"))), "_copy": _creative_copy(c, lengths)}
             for c in creatives
         ]
         # one creative serves both networks; it is filed under Facebook, which owns it
         constants = {"platform": "facebook", "first_seen": utc_now().date()}
-        return self._normalize(
+        table = self._normalize(
             rows, CREATIVE_FIELDS, CREATIVES, {**constants, "account_id": account_id}
         )
+        return _with_cards(table, [r["_copy"]["cards"] for r in rows])
 
     # -- the pieces -----------------------------------------------------------------------
 
@@ -318,6 +332,23 @@ class Meta(Connector):
             {**r, "_platform": NETWORKS.get(r.get("publisher_platform"), "facebook")} for r in rows
         ]
 
+    async def _video_lengths(self, video_ids: list[str]) -> dict[str, float]:
+        """video id -> length in seconds, by multiple-ID reads; a batch that fails on an id
+        (deleted, or not this token's) is read id by id, without the failing ones."""
+        lengths: dict[str, float] = {}
+        for i in range(0, len(video_ids), VIDEO_BATCH):
+            batch = video_ids[i : i + VIDEO_BATCH]
+            found = await _unless_gone(self._get("", ids=",".join(batch), fields="length"))
+            if found is None:
+                alone = {v: await _unless_gone(self._get(v, fields="length")) for v in batch}
+                found = {v: node for v, node in alone.items() if node is not None}
+            lengths |= {
+                str(k): float(node["length"])
+                for k, node in found.items()
+                if isinstance(node, dict) and isinstance(node.get("length"), int | float)
+            }
+        return lengths
+
     async def _creatives_of(self, account_id: str) -> dict[str, str]:
         """ad id -> creative id for the account (read once per connector)."""
         node = _node(account_id)
@@ -340,6 +371,17 @@ class Meta(Connector):
             platform=self.platform,
             api_version=API_VERSION,
         )
+
+
+async def _unless_gone(read: Awaitable[dict[str, Any]]) -> dict[str, Any] | None:
+    """``await read``, or None when Graph refuses the ids themselves (#100, #803: a plain
+    ``ConnectorError``); a dead token, a retired version, a rate limit or an outage is raised."""
+    try:
+        return await read
+    except ConnectorError as exc:
+        if type(exc) is not ConnectorError:
+            raise
+        return None
 
 
 def _account_constants(info: AccountInfo) -> dict[str, str]:
@@ -416,25 +458,71 @@ def _actions(row: dict) -> Iterable[dict]:
             }
 
 
-def _creative_copy(creative: dict[str, Any]) -> dict[str, Any]:
-    """Copy, link, image and format of a creative, and a version hashed from that content."""
+def _video_id(creative: dict[str, Any]) -> str | None:
+    video = dig(creative, "object_story_spec.video_data") or {}
+    found = video.get("video_id") if isinstance(video, dict) else None
+    return str(found) if found else None
+
+
+def _creative_copy(creative: dict[str, Any], lengths: Mapping[str, float]) -> dict[str, Any]:
+    """Copy, link, picture, cards, video length and format of a creative, and a version
+    hashed from that content."""
     spec = creative.get("object_story_spec") or {}
     link, video = spec.get("link_data") or {}, spec.get("video_data") or {}
     story = link or video
-    asset = creative.get("image_url") or creative.get("thumbnail_url") or video.get("image_url")
+    children = [c for c in link.get("child_attachments") or [] if isinstance(c, dict)]
+    cards = [_card(child) for child in children]
+    video_id = _video_id(creative)
+    if video:  # the poster frame, not the tiny thumbnail
+        kind, asset = "video", video.get("image_url") or creative.get("thumbnail_url")
+    elif cards:
+        kind, asset = "carousel", cards[0]["asset_url"] or creative.get("thumbnail_url")
+    else:
+        asset = creative.get("image_url") or creative.get("thumbnail_url")
+        kind = "image" if asset else "text"
     copy = {
         "headline": creative.get("title") or story.get("name") or story.get("title"),
         "body": creative.get("body") or story.get("message"),
         "call_to_action": creative.get("call_to_action_type") or dig(story, "call_to_action.type"),
         "landing_url": link.get("link") or dig(story, "call_to_action.value.link"),
         "asset_url": asset,
-        "format": "video" if video else "image" if asset else "text",
+        "format": kind,
     }
     # CDN URLs carry expiring signatures and vary by host: hash the image hash, or the path
-    image = link.get("image_hash") or asset_key(asset) or ""
-    content = [creative.get("name"), *(copy[k] for k in list(copy)[:4]), copy["format"], image]
-    copy["version"] = hashlib.sha256("\x1f".join(map(str, content)).encode()).hexdigest()[:16]
-    return copy
+    image = story.get("image_hash") or asset_key(asset) or ""
+    content = [creative.get("name"), *(copy[k] for k in list(copy)[:4]), kind, image]
+    content += [video_id] if video_id else []
+    content += [part for child in children for part in _card_content(child)]
+    # str() of each part, None included, as before: image and text creatives keep their versions
+    copy["version"] = content_version(*map(str, content))
+    length = lengths.get(video_id) if video_id else None
+    copy["duration_ms"] = round(length * 1000) if length is not None else None
+    return copy | {"cards": cards}
+
+
+def _card(child: dict[str, Any]) -> dict[str, Any]:
+    """A carousel card in the canonical ``CARD`` shape (its picture is fetched later). A card
+    given only by ``image_hash`` has no URL here ('verify': read cards carry ``picture``)."""
+    return {
+        "headline": child.get("name"),
+        "body": child.get("description"),
+        "landing_url": child.get("link"),
+        "asset_url": child.get("picture"),
+        "asset_sha256": None,
+    }
+
+
+def _card_content(child: dict[str, Any]) -> list[Any]:
+    picture = child.get("image_hash") or asset_key(child.get("picture"))
+    return [child.get("name"), child.get("description"), child.get("link"), picture]
+
+
+def _with_cards(table: pa.Table, cards: list[list[dict]]) -> pa.Table:
+    """``table`` with its ``cards`` column (null where a creative is no carousel): normalize
+    maps scalar fields only."""
+    column = pa.array([c or None for c in cards], type=pa.list_(CARD))
+    index = table.schema.get_field_index("cards")
+    return validate(table.set_column(index, CREATIVES.field("cards"), column), CREATIVES)
 
 
 def _fold(table: pa.Table, sums: tuple[str, ...], schema: pa.Schema) -> pa.Table:

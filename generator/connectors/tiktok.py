@@ -14,7 +14,13 @@ event, the client's primary action) and ``value_micros`` is ``total_complete_pay
 (the purchase *value*, despite its name). ``actions`` maps TikTok's per-event metrics
 (``ACTION_METRICS``) to canonical types in the one window TikTok reports them, the ad group's
 attribution setting ("default"). A v1.3 ad is its own creative (text, CTA, landing page,
-``image_ids``/``video_id``); image URLs come from ``file/image/ad/info/``.
+``image_ids``/``video_id``); image URLs come from ``file/image/ad/info/``. A video ad's
+picture is its poster: ``video_cover_url`` from ``file/video/ad/info/`` (up to
+``VIDEO_BATCH`` ``video_ids`` a call; ``poster_url`` taken if a shape gives that instead),
+with the video's ``width``, ``height`` and ``duration`` (seconds, a float); without an answer
+for the video its cover image (``image_ids``) stands in. Images and videos are immutable
+uploads, so the version hashes their ids: a new picture is a new id and a new version, a
+re-signed URL of the same one is not.
 
 Deleted ads: the report leaves them out unless filtered by ``ad_status`` ``STATUS_ALL``
 (``FILTERING``), so their numbers are read too. Names come from the report's attributes
@@ -27,7 +33,6 @@ recorded as unresolved (``Connector.unresolved_in``).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 from collections.abc import Mapping
 from datetime import date, timedelta
@@ -40,7 +45,7 @@ import pyarrow as pa
 from generator.connectors.auth import StaticToken
 from generator.connectors.base import AccountInfo, Connector
 from generator.connectors.labels import Directory, Entity
-from generator.connectors.normalize import Col, normalize, utc_now
+from generator.connectors.normalize import Col, content_version, normalize, utc_now
 from generator.connectors.paging import PageNumberPaginator, PageRequest, paginate
 from generator.connectors.redact import redact
 from generator.connectors.verdicts import Fail, RateLimit, Retry, Verdict
@@ -58,6 +63,7 @@ SUNSET = "none announced (v1.3 current since 2022-08-15; TikTok gives a year's n
 MAX_DAYS = 30  # days per daily report request (Airbyte slices by 30; 'verify' the exact cap)
 PAGE_SIZE = 1000  # the largest page report/integrated/get and ad/get allow
 IMAGE_BATCH = 100  # image_ids per file/image/ad/info call ('verify')
+VIDEO_BATCH = 60  # video_ids per file/video/ad/info call
 RATE_LIMIT_CODES = frozenset({40100})  # "Too many requests" (QPS); 'verify' 40133
 TOKEN_CODES = frozenset({40102, 40104, 40105})  # expired, empty, incorrect or revoked
 PERMISSION_CODES = frozenset({40001})  # no permission on this advertiser ('verify')
@@ -126,9 +132,10 @@ CREATIVE_FIELDS = {
     "headline": Col("ad_text"),
     "call_to_action": Col("call_to_action"),
     "landing_url": Col("landing_page_url"),
-    "asset_url": Col("_image.image_url"),
-    "width": Col("_image.width", "count"),
-    "height": Col("_image.height", "count"),
+    "asset_url": Col("_asset.url"),
+    "width": Col("_asset.width", "count"),
+    "height": Col("_asset.height", "count"),
+    "duration_ms": Col("_duration_ms", "count"),
     "format": Col("_format", required=True),
     "version": Col("_version", required=True),
 }
@@ -216,12 +223,14 @@ class TikTok(Connector):
         return self._normalize(records, ACTION_FIELDS, ACTIONS, constants)
 
     async def fetch_creatives(self, account_id: str) -> pa.Table:
-        """The advertiser's ads as creatives, with their image (a video's cover)."""
+        """The advertiser's ads as creatives, with their image (a video's poster)."""
         params = {"advertiser_id": account_id, "fields": json.dumps(list(AD_FIELDS))}
         ads = await self._pages("ad/get/", params)
-        image_ids = sorted({i for ad in ads for i in ad.get("image_ids") or []})
-        images = await self._images(account_id, image_ids)
-        rows = [_creative(ad, images) for ad in ads]
+        image_ids = sorted({str(i) for ad in ads for i in ad.get("image_ids") or []})
+        images = await self._files("image", account_id, image_ids)
+        video_ids = sorted({str(ad["video_id"]) for ad in ads if ad.get("video_id")})
+        videos = await self._files("video", account_id, video_ids)
+        rows = [_creative(ad, images, videos) for ad in ads]
         constants = {
             "platform": self.platform,
             "source": self.platform,
@@ -261,16 +270,17 @@ class TikTok(Connector):
             self._shared[key] = (rows, unread - {dataset})
         return info, rows
 
-    async def _images(self, account_id: str, image_ids: list[str]) -> dict[str, dict]:
-        """image id -> its info (``image_url``, ``width``, ``height``)."""
-        images: dict[str, dict] = {}
-        for i in range(0, len(image_ids), IMAGE_BATCH):
-            batch = json.dumps(image_ids[i : i + IMAGE_BATCH])
-            data = await self._get(
-                "file/image/ad/info/", {"advertiser_id": account_id, "image_ids": batch}
-            )
-            images |= {str(img.get("image_id")): img for img in data.get("list") or []}
-        return images
+    async def _files(self, kind: str, account_id: str, ids: list[str]) -> dict[str, dict]:
+        """image or video id -> its info from ``file/{kind}/ad/info/`` (ids it cannot use are
+        left out of the answer, and so of this)."""
+        size = IMAGE_BATCH if kind == "image" else VIDEO_BATCH
+        found: dict[str, dict] = {}
+        for i in range(0, len(ids), size):
+            params = {"advertiser_id": account_id, f"{kind}_ids": json.dumps(ids[i : i + size])}
+            data = await self._get(f"file/{kind}/ad/info/", params)
+            items = [f for f in data.get("list") or [] if isinstance(f, dict)]
+            found |= {str(f.get(f"{kind}_id")): f for f in items}
+        return found
 
     def _labelled(self, info: AccountInfo, rows: list[dict]) -> list[dict]:
         """The rows with ``_labels``: ids and names from the report's own attributes, any row
@@ -384,16 +394,36 @@ def _is_zero(value: Any, name: str) -> bool:
         raise ResponseInvalid(message, platform="tiktok") from None
 
 
-def _creative(ad: dict, images: dict[str, dict]) -> dict:
-    """An ad/get item with its first image, format and a version hashed from the content."""
+def _creative(ad: dict, images: dict[str, dict], videos: dict[str, dict]) -> dict:
+    """An ad/get item with its picture (a video's poster), the video's length, format and a
+    version hashed from the content (the files by their ids)."""
     image_ids = ad.get("image_ids") or []
     image = images.get(str(image_ids[0]), {}) if image_ids else {}
-    video = ad.get("video_id")
+    video_id = ad.get("video_id")
+    video = videos.get(str(video_id), {}) if video_id else {}
+    poster = video.get("video_cover_url") or video.get("poster_url")
+    if poster:
+        asset = {"url": poster, "width": video.get("width"), "height": video.get("height")}
+    else:
+        asset = {"url": image.get("image_url"), **{k: image.get(k) for k in ("width", "height")}}
+    duration = _millis(video.get("duration"))
     content = [ad.get(k) for k in ("ad_text", "call_to_action", "landing_page_url")]
-    content += [video, image_ids[0] if image_ids else None]
-    version = hashlib.sha256("\x1f".join(map(str, content)).encode()).hexdigest()[:16]
-    kind = "video" if video else "image" if image_ids else "text"
-    return {**ad, "_image": image, "_format": kind, "_version": version}
+    content += [video_id, image_ids[0] if image_ids else None]
+    # str() of each part, None included, as before: stored versions stay as they were
+    version = content_version(*map(str, content))
+    kind = "video" if video_id else "image" if image_ids else "text"
+    return {**ad, "_asset": asset, "_duration_ms": duration, "_format": kind, "_version": version}
+
+
+def _millis(seconds: Any) -> int | None:
+    """A duration in seconds (a number, or a numeric string) as whole milliseconds."""
+    if seconds in (None, "", "-"):
+        return None
+    try:
+        return round(Decimal(str(seconds)) * 1000)
+    except (InvalidOperation, ValueError, OverflowError):  # not a number, NaN, infinite
+        message = f"video duration {str(seconds)[:40]!r} is not a number ({API_VERSION})"
+        raise ResponseInvalid(message, platform="tiktok") from None
 
 
 def _mentions_version(message: str) -> bool:

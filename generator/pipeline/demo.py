@@ -55,15 +55,18 @@ def run_demo(
         # partitions, other locks): the sync mostly waits on the sandbox
         task = progress.add_task("peer benchmarks", total=1) if progress else None
         peers_written = pool.submit(write_peers, workspace.out / "lake", now.date() - _DAY)
-        outcome = sync_sandbox(
-            clients,
-            workspace.lake,
-            start=start,
-            now=now,
-            progress=progress,
-            assets=workspace.assets_of,
-            retention_days=agency.creatives.retention_days,
-        )
+        # the agency started syncing four weeks ago and syncs daily: a creative changed since
+        # then is a second version, and the report shows its history
+        for when in (now - EARLIER_SYNC, now):
+            outcome = sync_sandbox(
+                clients,
+                workspace.lake,
+                start=start,
+                now=when,
+                progress=progress,
+                assets=workspace.assets_of,
+                retention_days=agency.creatives.retention_days,
+            )
         peers_written.result()
         if progress is not None:
             progress.advance(task)
@@ -73,6 +76,9 @@ def run_demo(
     return DemoResult(sites, out / "lake", newest, outcome)
 
 
+#: how long before "now" the demo's first sync ran (the sandbox changes some creatives every
+#: 28 days, so each of them has changed once since)
+EARLIER_SYNC = timedelta(days=28)
 #: days of the synthetic peers' history: the benchmark window (90 days) before each of the
 #: demo's months
 PEER_DAYS = 150

@@ -10,7 +10,18 @@ Served under ``/meta`` in place of graph.facebook.com:
   and "Job Completed" (100%) from the second; a range longer than ``MAX_JOB_DAYS`` ends
   "Job Failed" with v25+'s error fields, as Meta's jobs fail on reports too large;
 - ``GET /{version}/{report_run_id}/insights``, ``/act_{id}/ads`` and ``/act_{id}/adcreatives``:
-  cursor paged (``limit``, ``after``; ``paging.cursors`` and ``paging.next``).
+  cursor paged (``limit``, ``after``; ``paging.cursors`` and ``paging.next``);
+- ``GET /{version}/{video_id}?fields=length`` and, for several at once, ``GET
+  /{version}/?ids=a,b&fields=length`` (Graph's multiple-ID read: an object keyed by id, at
+  most ``MAX_IDS``; an unknown id fails the whole request with #803): video nodes, ``length``
+  in seconds as a float.
+
+Creatives come in the format ``assets.creative_format`` gives the ad: a single image
+(``link_data`` with ``image_hash``; ``image_url`` and ``thumbnail_url`` beside it), a carousel
+(``link_data.child_attachments``: per card ``name``, ``description``, ``link``, ``image_hash``
+and ``picture``, the card's image URL) or a video (``video_data``: ``video_id``, ``image_url``
+the poster frame, ``title``, ``message``, ``call_to_action``). Images, hashes and video ids
+follow the asset's revision on the sandbox clock: a replaced picture is a new upload.
 
 Rows come from ``state.performance()`` for the account: metrics as strings, ``spend`` in major
 units, zero metrics and empty action lists left out, one row per day x ad x publisher platform.
@@ -50,12 +61,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from generator.sandbox.assets import asset_url
+from generator.sandbox.assets import (
+    asset_url,
+    card_urls,
+    cards,
+    creative_format,
+    poster_url,
+    revision,
+    video_length,
+)
 from generator.sandbox.common import bearer, read_form
 from generator.sandbox.state import SandboxState
 from generator.sandbox.world import Ad
 
-__all__ = ["CREDENTIALS", "CURRENT_VERSIONS", "ENVIRONMENT", "MAX_JOB_DAYS", "routes"]
+__all__ = ["CREDENTIALS", "CURRENT_VERSIONS", "ENVIRONMENT", "MAX_IDS", "MAX_JOB_DAYS", "routes"]
 
 CREDENTIALS = {"access_token": "EAAGsbxMetaZCZBSandb0xL0ngL1vedT0kenZDZD"}
 ENVIRONMENT = {"META_ACCESS_TOKEN": CREDENTIALS["access_token"]}
@@ -63,6 +82,7 @@ CURRENT_VERSIONS = ("v25.0", "v26.0", "v27.0")  # v24.0 expired on 2026-11-10
 MAX_JOB_DAYS = 45
 POLLS_TO_FINISH = 2
 DEFAULT_LIMIT, MAX_LIMIT = 25, 500
+MAX_IDS = 50  # ids per multiple-ID read ('verify': Graph documents 50)
 WINDOW_SECONDS = 60.0  # the sandbox's stand-in for Meta's rolling hour
 TIER = "standard_access"
 _DEPRECATED = "(#2635) You are calling a deprecated version of the Ads API."
@@ -139,6 +159,7 @@ class _Refused(Exception):
 
 def routes() -> list[Route]:
     return [
+        Route("/{version}/", _ids, methods=["GET"]),
         Route("/{version}/{node}", _node, methods=["GET"]),
         Route("/{version}/{node}/insights", _insights, methods=["GET", "POST"]),
         Route("/{version}/{node}/{edge:str}", _edge, methods=["GET"]),
@@ -260,6 +281,9 @@ async def _node(request: Request, state: SandboxState, store: _Store) -> Respons
         job = store.jobs[node]
         headers = _budget(request, state, store, job.account, "ads_insights")
         return _json(state, _poll(job), headers)
+    if (video := _video(state, node)) is not None:
+        headers = _budget(request, state, store, video[0].account.account_id, "ads_management")
+        return _json(state, _video_node(node, *video, request.query_params), headers)
     _account(state, node)
     headers = _budget(request, state, store, node, "ads_management")
     _, spec = state.world.account("meta", node)
@@ -272,6 +296,45 @@ async def _node(request: Request, state: SandboxState, store: _Store) -> Respons
         "account_status": 1,
     }
     return _json(state, _select(values, request.query_params.get("fields", "name")), headers)
+
+
+@_handler
+async def _ids(request: Request, state: SandboxState, store: _Store) -> Response:
+    """Graph's multiple-ID read: ``?ids=a,b`` answers ``{a: {...}, b: {...}}``."""
+    ids = [i for i in request.query_params.get("ids", "").split(",") if i]
+    if not ids:
+        raise _invalid("Must specify ids")
+    if len(ids) > MAX_IDS:
+        raise _invalid(f"Too many IDs. Maximum: {MAX_IDS}.")
+    videos = {i: _video(state, i) for i in ids}
+    if unknown := [i for i, v in videos.items() if v is None]:
+        message = f"(#803) Some of the aliases you requested do not exist: {','.join(unknown)}"
+        raise _Refused(803, message)
+    first = next(iter(videos.values()))
+    headers = _budget(request, state, store, first[0].account.account_id, "ads_management")
+    body = {i: _video_node(i, *v, request.query_params) for i, v in videos.items()}
+    return _json(state, body, headers)
+
+
+def _video_id(ad: Ad, rev: int) -> str:
+    """A Graph video id that encodes the creative and the revision of its upload."""
+    return str(10**15 + int(ad.creative_id) * 100 + rev)
+
+
+def _video(state: SandboxState, node: str) -> tuple[Ad, int] | None:
+    """The Meta video ad and revision a video id names, if its video is uploaded by now."""
+    if not node.isdigit() or len(node) != 16:
+        return None
+    creative, rev = divmod(int(node) - 10**15, 100)
+    ad = state.world.ad_by_creative(str(creative))
+    if ad is None or ad.account.source != "meta" or creative_format(ad) != "video":
+        return None
+    return (ad, rev) if rev <= revision(ad, state.now().date()) else None
+
+
+def _video_node(node: str, ad: Ad, rev: int, query: Any) -> dict[str, Any]:
+    values = {"id": node, "length": video_length(ad, rev), "title": ad.headline}
+    return _select(values, query.get("fields", "id"))
 
 
 def _poll(job: _Job) -> dict[str, Any]:
@@ -348,12 +411,51 @@ def _creative(request: Request, ad: Ad) -> dict[str, Any]:
         "call_to_action_type": ad.call_to_action,
         "effective_object_story_id": f"{page_id}_{ad.creative_id[::-1]}",
     }
-    image = asset_url(request, ad)
-    if image:
-        link["image_hash"] = uuid.uuid5(uuid.NAMESPACE_URL, image.rsplit("/", 1)[-1]).hex
-        creative |= {"image_url": image, "thumbnail_url": f"{image}?stp=dst-jpg_p64x64"}
-    creative["object_story_spec"] = {"page_id": page_id, "link_data": link}
+    spec: dict[str, Any] = {"page_id": page_id, "link_data": link}
+    fmt = creative_format(ad)
+    if fmt == "video":
+        poster = poster_url(request, ad)
+        rev = revision(ad, request.app.state.sandbox.now().date())
+        video = {"video_id": _video_id(ad, rev), "image_url": poster, "title": ad.headline}
+        spec = {
+            "page_id": page_id,
+            "video_data": video | {"message": ad.body, "call_to_action": cta},
+        }
+        creative |= {"video_id": video["video_id"], "thumbnail_url": _thumbnail(poster)}
+    elif fmt == "carousel":
+        link["child_attachments"] = _children(request, ad)
+        link |= {"multi_share_optimized": True, "multi_share_end_card": False}
+        creative["thumbnail_url"] = _thumbnail(link["child_attachments"][0]["picture"])
+    elif fmt == "image":
+        image = asset_url(request, ad)
+        link["image_hash"] = _image_hash(image)
+        creative |= {"image_url": image, "thumbnail_url": _thumbnail(image)}
+    creative["object_story_spec"] = spec
     return creative
+
+
+def _children(request: Request, ad: Ad) -> list[dict[str, Any]]:
+    """A carousel's ``child_attachments``, one per card in order."""
+    return [
+        {
+            "link": card.landing_url,
+            "name": card.headline,
+            "description": card.body,
+            "image_hash": _image_hash(url),
+            "picture": url,
+            "call_to_action": {"type": ad.call_to_action, "value": {"link": card.landing_url}},
+        }
+        for card, url in zip(cards(ad), card_urls(request, ad), strict=True)
+    ]
+
+
+def _image_hash(url: str) -> str:
+    """Meta's hash of an uploaded image: here a stand-in derived from its file name."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, url.rsplit("/", 1)[-1]).hex
+
+
+def _thumbnail(url: str) -> str:
+    return f"{url}?stp=dst-jpg_p64x64"
 
 
 # -- insights jobs ---------------------------------------------------------------------------

@@ -13,7 +13,15 @@ with JSON-encoded list parameters and the ``Access-Token`` header:
   cost-per metrics "-" when nothing happened;
 - ``ad/get/``: the advertiser's ads (video ads with a ``video_id`` and a cover image, catalog
   ads with an image), numbered pages;
-- ``file/image/ad/info/?image_ids=[..]``: image URLs on the sandbox CDN.
+- ``file/image/ad/info/?image_ids=[..]``: image URLs on the sandbox CDN (a video's cover is
+  its poster frame);
+- ``file/video/ad/info/?video_ids=[..]`` (at most ``MAX_VIDEOS``): per video ``video_cover_url``
+  (the poster, signed with ``x-expires`` like TikTok's six-hour URLs), ``preview_url`` (the
+  sandbox serves no video files), ``duration`` in seconds (a float), ``width``, ``height``,
+  ``format``, ``bit_rate``, ``size``, ``signature``, ``material_id``, ``displayable``.
+
+Image and video ids follow the asset's revision on the sandbox clock: a replaced picture or
+video is a new upload with a new id (ids of earlier uploads are no longer listed).
 
 Every answer is ``{"code", "message", "request_id", "data"}``; errors come as HTTP 200 with a
 code, as TikTok sends them: 40104/40105 for an empty or wrong token (long-lived: token_ttl
@@ -25,6 +33,7 @@ deprecation message ('verify' what TikTok really sends). Faults give either a bo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from datetime import date, timedelta
@@ -35,18 +44,27 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from generator.sandbox.assets import asset_url, size_of
+from generator.sandbox.assets import (
+    asset_url,
+    creative_format,
+    poster_url,
+    revision,
+    size_of,
+    video_length,
+)
 from generator.sandbox.common import Refused, handler, json_reply
 from generator.sandbox.state import SandboxState
 from generator.sandbox.world import Ad
 
-__all__ = ["CREDENTIALS", "ENVIRONMENT", "MAX_DAYS", "routes"]
+__all__ = ["CREDENTIALS", "ENVIRONMENT", "MAX_DAYS", "MAX_VIDEOS", "routes"]
 
 CREDENTIALS = {"access_token": "sbx-tiktok-7f3c9a1e5b2d4c6a8e0f1b3d5c7a9e2f4b6d8c0a"}
 ENVIRONMENT = {"TIKTOK_ACCESS_TOKEN": CREDENTIALS["access_token"]}
 VERSION = "v1.3"
 RETIRED_VERSIONS = ("v1.0", "v1.1", "v1.2")
 MAX_DAYS, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, MAX_IMAGES = 30, 1000, 10, 100
+MAX_VIDEOS = 60  # video_ids per file/video/ad/info call
+URL_HOURS = 6  # signed CDN URLs of the file endpoints expire after six hours
 _ETC_ZONES = {"America/New_York": "Etc/GMT+5", "America/Los_Angeles": "Etc/GMT+8"}
 #: canonical action -> (count metric, value metric), as the connector reads them
 EVENTS = {
@@ -251,7 +269,7 @@ def _ads(request: Request, state: SandboxState) -> dict[str, Any]:
     fields = set(_list_param(request, "fields", "[]"))
     items = []
     for ad in state.world.ads_of("tiktok", advertiser):
-        video = ad.campaign.objective == "video"
+        video = creative_format(ad) == "video"
         item = {
             "advertiser_id": advertiser,
             "campaign_id": ad.campaign_id,
@@ -265,8 +283,8 @@ def _ads(request: Request, state: SandboxState) -> dict[str, Any]:
             "call_to_action": ad.call_to_action,
             "landing_page_url": ad.landing_url,
             "display_name": ad.client.name,
-            "image_ids": [_image_id(ad)],
-            "video_id": f"v10033g50000{ad.creative_id}" if video else None,
+            "image_ids": [_image_id(state, ad)],
+            "video_id": _video_id(state, ad) if video else None,
             "operation_status": "ENABLE",
             "secondary_status": "AD_STATUS_DELIVERY_OK",
         }
@@ -279,7 +297,7 @@ def _images(request: Request, state: SandboxState) -> dict[str, Any]:
     wanted = _list_param(request, "image_ids")
     if len(wanted) > MAX_IMAGES:
         raise _refuse(40002, f"image_ids: Length must be between 1 and {MAX_IMAGES}.")
-    by_id = {_image_id(ad): ad for ad in state.world.ads_of("tiktok", advertiser)}
+    by_id = {_image_id(state, ad): ad for ad in state.world.ads_of("tiktok", advertiser)}
     found = []
     for image_id in wanted:
         ad = by_id.get(image_id)
@@ -300,16 +318,68 @@ def _images(request: Request, state: SandboxState) -> dict[str, Any]:
     return {"list": found}
 
 
+def _videos(request: Request, state: SandboxState) -> dict[str, Any]:
+    advertiser = _advertiser(request, state)
+    wanted = _list_param(request, "video_ids")
+    if len(wanted) > MAX_VIDEOS:
+        raise _refuse(40002, f"video_ids: Length must be between 1 and {MAX_VIDEOS}.")
+    ads = state.world.ads_of("tiktok", advertiser)
+    by_id = {_video_id(state, ad): ad for ad in ads if creative_format(ad) == "video"}
+    # TikTok leaves out the ids it cannot use
+    return {"list": [_video(request, state, by_id[v], v) for v in wanted if v in by_id]}
+
+
+def _video(request: Request, state: SandboxState, ad: Ad, video_id: str) -> dict[str, Any]:
+    """One video's info, its URLs signed for ``URL_HOURS`` as TikTok's CDN signs them."""
+    now = state.now()
+    expires = now + timedelta(hours=URL_HOURS)
+    signed = f"x-expires={int(expires.timestamp())}&x-signature=sbx"
+    width, height = size_of(ad)
+    seconds = video_length(ad, revision(ad, now.date()))
+    digest = hashlib.md5(video_id.encode()).hexdigest()  # the file's MD5 in TikTok's answer
+    origin = f"{request.url.scheme}://{request.url.netloc}"
+    return {
+        "video_id": video_id,
+        "video_cover_url": f"{poster_url(request, ad)}?{signed}",
+        "preview_url": f"{origin}/cdn/{digest}.mp4?{signed}",  # never served: no video files
+        "preview_url_expire_time": expires.strftime("%Y-%m-%d %H:%M:%S"),
+        "duration": seconds,
+        "width": width,
+        "height": height,
+        "format": "mp4",
+        "bit_rate": 2_400_000,
+        "size": int(seconds * 300_000),
+        "signature": digest,
+        "material_id": ad.creative_id,
+        "file_name": f"{ad.name[:40]}.mp4",
+        "displayable": True,
+        "allow_download": True,
+        "allowed_placements": ["PLACEMENT_TIKTOK"],
+    }
+
+
 _ENDPOINTS = {
     "advertiser/info": _advertiser_info,
     "report/integrated/get": _report,
     "ad/get": _ads,
     "file/image/ad/info": _images,
+    "file/video/ad/info": _videos,
 }
 
 
-def _image_id(ad: Ad) -> str:
-    return f"ad-site-i18n-sg/{ad.creative_id}"
+def _upload(state: SandboxState, ad: Ad) -> str:
+    """What tells the ad's uploads apart: nothing for the first, ``r<N>`` for revision N."""
+    rev = revision(ad, state.now().date())
+    return f"r{rev}" if rev else ""
+
+
+def _image_id(state: SandboxState, ad: Ad) -> str:
+    upload = _upload(state, ad)
+    return f"ad-site-i18n-sg/{ad.creative_id}" + (f"-{upload}" if upload else "")
+
+
+def _video_id(state: SandboxState, ad: Ad) -> str:
+    return f"v10033g50000{ad.creative_id}{_upload(state, ad)}"
 
 
 def _major(cents: int) -> str:

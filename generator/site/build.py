@@ -204,7 +204,24 @@ def _creative_images(docs: Path, report: Report, store: AssetStore | None) -> pd
         if sha not in copied:
             copied[sha] = _copy_thumbnail(store, sha, target)
         notes.append(copied[sha])
+    for sha in _other_images(report, ads):  # carousel cards, earlier versions
+        if sha not in copied:
+            copied[sha] = _copy_thumbnail(store, sha, target)
     return ads.assign(asset_note=notes) if any(notes) else None
+
+
+def _other_images(report: Report, ads: pd.DataFrame) -> list[str]:
+    """The images the pages show besides each ad's own: its carousel's cards and the
+    pictures of its creative's earlier versions."""
+    found = []
+    for cards in ads.get("cards", []):
+        if cards is not None and len(cards):
+            found += [card.get("asset_sha256") for card in cards]
+    history = report.frames.get("creative_history")
+    if history is not None and "asset_sha256" in history:
+        shown = set(ads["ad_id"].astype(str))
+        found += history.loc[history["ad_id"].astype(str).isin(shown), "asset_sha256"].tolist()
+    return [sha for sha in dict.fromkeys(found) if isinstance(sha, str) and _SHA.match(sha)]
 
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")

@@ -52,14 +52,21 @@ def _lead_gen(report: Report) -> bool:
     return not card.get("value")
 
 
-def _ab(report: Report, index: int, theme: str) -> alt.TopLevelMixin:
-    tests = report.summary.get("abtests", [])
-    if not 0 <= index < len(tests):
-        raise BuildError(f"no A/B test number {index}")
-    test = tests[index]
-    arms = [(test[k]["conversions"], test[k]["clicks"]) for k in ("a", "b")]
-    names = (str(test["a"]["name"])[:40], str(test["b"]["name"])[:40])
-    return charts.ab_posteriors(*arms, names=names, theme=theme)
+_TEST = re.compile(r"^[gt]-[0-9a-f]{10}$")
+_METRIC_LABELS = {"ctr": "CTR", "cvr": "conversion rate"}
+
+
+def _creative_test(report: Report, test: str, metric: str, table: str) -> pd.DataFrame:
+    """One creative test's rows of ``table`` for ``metric``, each arm named by its ad."""
+    known = {t["id"]: t for t in report.summary.get("creatives", {}).get("tests", [])}
+    if not _TEST.match(str(test)) or test not in known or metric not in _METRIC_LABELS:
+        raise BuildError(f"no creative test {test!r} on {metric!r} in the report")
+    frame = report.frame(table)
+    rows = frame[(frame["test"] == test) & (frame["metric"] == metric)]
+    names = {a["ad_id"]: a["name"] for a in known[test]["results"][metric]["arms"]}
+    ids = rows["ad_id"].astype(str)
+    labels = [f"{str(names.get(i, i))[:36]} ({i[-4:]})" for i in ids]
+    return rows.assign(name=labels)
 
 
 _FUNNEL = re.compile(r"^f-[0-9a-f]{10}$")
@@ -137,7 +144,12 @@ CHARTS: dict[str, Builder] = {
         _campaign(r, "campaign_daily", campaign), currency=_currency(r), theme=t),
     "ad_performance": lambda r, t, campaign: charts.ad_performance(
         _campaign(r, "ads", campaign), theme=t),
-    "ab_test": lambda r, t, index=0: _ab(r, int(index), t),
+    "creative_test": lambda r, t, test, metric="cvr": charts.test_cumulative(
+        _creative_test(r, test, metric, "creative_test_daily"),
+        metric_label=_METRIC_LABELS.get(metric, metric), theme=t),
+    "creative_test_posteriors": lambda r, t, test, metric="cvr": charts.arm_posteriors(
+        _creative_test(r, test, metric, "creative_tests").query("trials > 0"),
+        metric_label=_METRIC_LABELS.get(metric, metric), theme=t),
     # trends
     "explorer": lambda r, t: charts.explorer(r.frame("history_platform_daily"), theme=t),
     "weekly_kpi": lambda r, t: charts.weekly_kpi(r.frame("weekly"), theme=t),

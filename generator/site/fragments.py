@@ -18,7 +18,7 @@ from markupsafe import escape as _html
 from generator.site import formatting
 from generator.site.escape import script_json
 
-__all__ = ["Column", "chart", "creative_gallery", "facts", "kpi_cards", "table", "warnings"]
+__all__ = ["Column", "chart", "facts", "kpi_cards", "table", "warnings"]
 
 
 def escape(value) -> Markup:
@@ -28,7 +28,6 @@ def escape(value) -> Markup:
 
 _STATUS = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track"}
 _SLUG = re.compile(r"^c-[0-9a-f]{12}$")
-_SHA = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -124,44 +123,6 @@ def _cell(record: dict, column: Column, currency: str, link_base: str) -> str:
     if slug and _SLUG.match(str(slug)):
         text = Markup(f'<a href="{link_base}{slug}.html">{text}</a>')
     return f"<td>{text}</td>"
-
-
-def creative_gallery(
-    ads: pd.DataFrame, *, currency: str = "USD", limit: int = 12, root: str = ""
-) -> Markup:
-    """Cards of the ads' creatives: image (or a placeholder), copy, and how each performed.
-
-    Where the build found no image for an ad, ``asset_note`` says why (removed by retention,
-    refused, missing) and the placeholder shows it.
-    """
-    cards = []
-    for ad in ads.head(limit).to_dict("records"):
-        sha = ad.get("asset_sha256")
-        note = ad.get("asset_note")
-        headline = ad.get("headline") or ad.get("ad_name") or ad.get("ad_id")
-        if isinstance(note, str) and note:
-            picture = f'<div class="creative-missing">{escape(note)}</div>'
-        elif isinstance(sha, str) and _SHA.match(sha):
-            picture = (
-                f'<img src="{root}assets/creatives/{sha}.webp" alt="{escape(headline)}" '
-                'loading="lazy">'
-            )
-        elif ad.get("format") == "image":
-            picture = '<div class="creative-missing">image unavailable</div>'
-        else:
-            picture = '<div class="creative-text">text ad</div>'
-        body = ad.get("body") or ""
-        stats = (
-            f"{formatting.percent(ad.get('ctr'))} CTR · "
-            f"{formatting.number(ad.get('conversions'), 0)} conv. · "
-            f"CPA {formatting.money(ad.get('cpa'), currency)}"
-        )
-        cards.append(
-            f'<figure class="creative">{picture}<figcaption>'
-            f'<strong>{escape(headline)}</strong><span class="creative-body">{escape(body)}'
-            f'</span><span class="creative-stats">{escape(stats)}</span></figcaption></figure>'
-        )
-    return Markup(f'<div class="creative-grid">{"".join(cards)}</div>')
 
 
 def facts(title: str, sentences: Iterable[str], kind: str = "note") -> Markup:

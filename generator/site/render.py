@@ -13,11 +13,21 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import pandas as pd
 from markupsafe import Markup
 
+from generator.analytics import creative_tags
 from generator.charts import to_spec
 from generator.errors import BuildError
-from generator.site import benchmark_tables, catalog, formatting, fragments, narrative
+from generator.site import (
+    benchmark_tables,
+    catalog,
+    creative_pages,
+    formatting,
+    fragments,
+    gallery,
+    narrative,
+)
 from generator.site.escape import md
 from generator.site.report import Report
 from generator.site.resources import templates_dir
@@ -29,6 +39,7 @@ PAGES = [
     ("overview.md.j2", "index.md", "Overview", None),
     ("channels.md.j2", "channels.md", "Channels", "channels"),
     ("campaigns.md.j2", "campaigns/index.md", "Campaigns", "campaigns"),
+    ("creative_tests.md.j2", "tests/index.md", "A/B tests", "creative_tests"),
     (None, "funnels/", "Funnels", "funnel"),
     ("trends.md.j2", "trends.md", "Trends", "trends"),
     ("attribution.md.j2", "attribution.md", "Attribution", "attribution"),
@@ -37,6 +48,7 @@ PAGES = [
     ("methods.md.j2", "methods.md", "Methods & data", None),
 ]
 CAMPAIGN_TEMPLATE = "campaign.md.j2"
+TEST_TEMPLATE = "creative_test.md.j2"
 FUNNEL_TEMPLATE = "funnel.md.j2"
 _UNSAFE = re.compile(r"[<>&\"'`{}\\]")
 
@@ -104,7 +116,10 @@ def page_context(report: Report, theme: str, root: str = "") -> dict[str, Any]:
             return Markup("")
         if campaign is not None:
             ads = ads[ads["campaign_slug"] == campaign]
-        return fragments.creative_gallery(ads, currency=currency, limit=limit, root=root)
+        ident = f"gallery-{campaign}" if campaign else "gallery"
+        return gallery.creative_gallery(
+            _labelled(ads), currency=currency, limit=limit, root=root, gallery_id=ident
+        )
 
     return {
         **summary,
@@ -124,6 +139,7 @@ def page_context(report: Report, theme: str, root: str = "") -> dict[str, Any]:
         "has": lambda section: section in summary.get("sections", []),
         "anomalies_found": "anomalies" in report.frames and not report.frames["anomalies"].empty,
         **_benchmarks(report),
+        **_creatives(report, root),
     }
 
 
@@ -164,6 +180,82 @@ def _benchmarks(report: Report) -> dict[str, Any]:
     }
 
 
+def _creatives(report: Report, root: str) -> dict[str, Any]:
+    """The creative pages' helpers (A/B tests, versions), each reading its tables when
+    called."""
+    summary = report.summary
+    currency = summary["currency"]
+    tests = (summary.get("creatives") or {}).get("tests", [])
+
+    def ads_of(test: dict) -> pd.DataFrame:
+        ads = report.frame("ads")
+        order = {str(a): i for i, a in enumerate(test["arms"])}
+        chosen = ads[ads["ad_id"].astype(str).isin(order)]
+        if test.get("platform") and (chosen["platform"] == test["platform"]).any():
+            chosen = chosen[chosen["platform"] == test["platform"]]
+        return chosen.sort_values("ad_id", key=lambda c: c.astype(str).map(order))
+
+    def campaign_tests(slug: str) -> Markup:
+        mine = [t for t in tests if t.get("campaign_slug") == slug]
+        if not mine:
+            return Markup("")
+        return Markup("<h3>A/B tests</h3>") + creative_pages.tests_table(mine, root)
+
+    def creative_history(slug: str) -> Markup:
+        ads = report.frame("ads")
+        ids = ads.loc[(ads["campaign_slug"] == slug) & (ads["versions"] > 1), "ad_id"]
+        if ids.empty:
+            return Markup("")
+        body = creative_pages.history(report.frame("creative_history"), ids, root)
+        return Markup("<h3>Versions</h3>") + body if body else Markup("")
+
+    def campaign_link(test: dict) -> Markup:
+        name = md(str(test.get("campaign_name") or "its campaign"))
+        slug = str(test.get("campaign_slug") or "")
+        if re.match(r"^c-[0-9a-f]{12}$", slug):
+            return Markup(f'<a href="{root}campaigns/{slug}.html">{name}</a>')
+        return Markup(name)
+
+    def overview_tests(limit: int = 3) -> Markup:
+        shown = tests[:limit]
+        rest = f" and {len(tests) - limit} more" if len(tests) > limit else ""
+        return creative_pages.tests_table(shown, root) + Markup(
+            f'<p><a href="{root}tests/index.html">All {len(tests)} tests{rest and ""}</a>'
+            f" with their creatives, intervals and p-values.</p>"
+        )
+
+    return {
+        "creative_tests_table": lambda: creative_pages.tests_table(tests, root),
+        "creative_splits_table": lambda: creative_pages.splits_table(
+            report.frame("creative_splits")
+        ),
+        "campaign_tests": campaign_tests,
+        "creative_history": creative_history,
+        "campaign_link": campaign_link,
+        "overview_tests": overview_tests,
+        "test_sentences": creative_pages.test_sentences,
+        "arms_table": lambda test, metric: creative_pages.arms_table(
+            test["results"][metric], metric
+        ),
+        "test_gallery": lambda test: gallery.creative_gallery(
+            _labelled(ads_of(test)),
+            currency=currency,
+            limit=None,
+            root=root,
+            filters=False,
+            gallery_id=f"gallery-{test['id']}",
+        ),
+    }
+
+
+def _labelled(ads: pd.DataFrame) -> pd.DataFrame:
+    """The ads with each tag's label for the gallery's chips."""
+    if "tags" not in ads:
+        return ads
+    labels = [{t: creative_tags.tag_labels(t) for t in tags} for tags in ads["tags"]]
+    return ads.assign(tag_labels=labels)
+
+
 def render_pages(report: Report, docs: Path, theme: str) -> list[dict]:
     """Write every generated page into ``docs``; returns the navigation for them."""
     env = _environment()
@@ -179,6 +271,8 @@ def render_pages(report: Report, docs: Path, theme: str) -> list[dict]:
         _write(env, template, docs / page, page_context(report, theme, root))
         if page == "campaigns/index.md":
             nav.append({title: [page, *_campaign_pages(env, report, docs, theme)]})
+        elif page == "tests/index.md":
+            nav.append({title: [page, *_test_pages(env, report, docs, theme)]})
         else:
             nav.append({title: page})
     return nav
@@ -191,6 +285,16 @@ def _campaign_pages(env, report: Report, docs: Path, theme: str) -> list[dict]:
         page = f"campaigns/{campaign['slug']}.md"
         _write(env, CAMPAIGN_TEMPLATE, docs / page, {**context, "campaign": campaign})
         entries.append({_short(campaign["campaign_name"]): page})
+    return entries
+
+
+def _test_pages(env, report: Report, docs: Path, theme: str) -> list[dict]:
+    context = page_context(report, theme, "../")
+    entries = []
+    for test in report.summary["creatives"]["tests"]:
+        page = f"tests/{test['id']}.md"
+        _write(env, TEST_TEMPLATE, docs / page, {**context, "test": test})
+        entries.append({_short(test["name"]): page})
     return entries
 
 

@@ -20,7 +20,9 @@ def params_for(name, report):
         return {"funnel": report.summary["funnel"]["funnels"][0]["slug"]}
     if name in PARAMS:
         return {"campaign": report.summary["campaigns"][0]["slug"]}
-    return {"index": 0} if name == "ab_test" else {}
+    if name.startswith("creative_test"):
+        return {"test": report.summary["creatives"]["tests"][0]["id"], "metric": "ctr"}
+    return {}
 
 
 @pytest.mark.parametrize("name", sorted(CHARTS))

@@ -7,7 +7,7 @@ import pytest
 
 from generator.connectors import RetryPolicy, get_connector
 from generator.errors import ApiVersionRetired
-from generator.sandbox import DEMO_CREDENTIALS, Faults, create_app
+from generator.sandbox import DEMO_CREDENTIALS, Faults, assets, create_app
 from generator.sandbox.catalog import CLIENTS
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
@@ -73,7 +73,9 @@ async def test_a_chaotic_sandbox_yields_exactly_the_worlds_numbers(world, accoun
             assert row["format"] == "message" and row["headline"] is None
         else:
             assert (row["headline"], row["body"]) == (ad.headline, ad.body)
-            assert row["asset_url"] == f"http://sandbox/cdn/{ad.creative_id}.png"
+            rev = assets.revision(ad, NOW.date())  # a replaced picture has a new file name
+            name = f"{ad.creative_id}-r{rev}.png" if rev else f"{ad.creative_id}.png"
+            assert row["asset_url"] == f"http://sandbox/cdn/{name}"
     assert stats.retries > 0  # the chaos was felt
     assert rotations  # and every refresh rotated the refresh token
 

@@ -6,6 +6,7 @@ import pytest
 from aiolimiter import AsyncLimiter
 
 from generator.connectors import get_connector
+from generator.connectors import meta as meta_connector
 from generator.connectors.meta import AD_STATUSES, API_VERSION, Meta
 from generator.errors import (
     ApiVersionRetired,
@@ -431,11 +432,15 @@ async def test_creatives_are_versioned_by_content_and_linked_to_an_ad():
                 fixture("meta", "adcreatives_page_2.json"),
             ],
             f"/{ACT}/ads": [fixture("meta", "ads.json")],
+            f"{V}/": [fixture("meta", "video_lengths.json")],
         }
     )
     async with connector(replay) as c:
         rows = {r["creative_id"][-1]: r for r in (await c.fetch_creatives(ACT)).to_pylist()}
     first, second = replay.to(f"/{ACT}/adcreatives")
+    (lengths,) = replay.to(f"{V}/")  # Graph's multiple-ID read of the videos' length
+    assert lengths.method == "GET" and lengths.url.path == f"{V}/"
+    assert dict(lengths.url.params) == {"ids": "555", "fields": "length"}
     fields = first.url.params["fields"].split(",")
     assert {"object_story_spec", "image_url", "thumbnail_url", "call_to_action_type"} <= set(fields)
     assert second.url.params["after"] == "MQZDZD"
@@ -455,9 +460,133 @@ async def test_creatives_are_versioned_by_content_and_linked_to_an_ad():
         "LEARN_MORE",
         "https://acme.example/storm",
     )
-    assert video["asset_url"].endswith("vthumb.jpg?oh=1")
+    assert video["asset_url"].endswith("vthumb.jpg?oh=1")  # the poster, not the thumbnail
+    assert (video["duration_ms"], video["cards"]) == (15015, None)
+    assert (image["duration_ms"], image["cards"]) == (None, None)
     assert (text["format"], text["asset_url"], text["ad_id"]) == ("text", None, None)
     assert len({r["version"] for r in rows.values()}) == 3
+    # image and text versions are what they were before videos and carousels were read
+    assert (image["version"], text["version"]) == ("9db18954cd54d90c", "7131cb88aa460249")
+
+
+def formats_page() -> dict:
+    """An image, two videos and a carousel on one page."""
+    first, second = (
+        fixture("meta", "adcreatives_page_1.json"),
+        fixture("meta", "adcreatives_page_2.json"),
+    )
+    formats = fixture("meta", "adcreatives_formats.json")
+    return {"data": first["data"] + second["data"][:1] + formats["data"]}
+
+
+async def test_carousel_cards_and_lengths_of_videos_one_gone():
+    # video 556 is gone: it fails the batch (#803), so each id is read alone
+    missing = {
+        "error": {
+            "message": "Unsupported get request. Object with ID '556' does not exist",
+            "type": "GraphMethodException",
+            "code": 100,
+            "error_subcode": 33,
+        }
+    }
+    replay = Replay(
+        {
+            "/adcreatives": [formats_page()],
+            "/ads": [{"data": []}],
+            f"{V}/": [meta("video_alias_missing.json")],
+            f"{V}/555": [{"id": "555", "length": 15.015}],
+            f"{V}/556": [httpx.Response(400, json=missing)],
+        }
+    )
+    async with connector(replay) as c:
+        rows = {r["creative_id"][-1]: r for r in (await c.fetch_creatives(ACT)).to_pylist()}
+    assert dict(replay.to(f"{V}/")[0].url.params) == {"ids": "555,556", "fields": "length"}
+    assert [dict(r.url.params) for r in replay.to("/555") + replay.to("/556")] == [
+        {"fields": "length"}
+    ] * 2
+    video, gone, carousel = rows["2"], rows["5"], rows["4"]
+    assert (video["format"], video["duration_ms"]) == ("video", 15015)
+    assert (gone["format"], gone["duration_ms"], gone["headline"]) == ("video", None, "Ridge run")
+    assert gone["asset_url"].startswith("https://scontent.xx.fbcdn.net/v/t15.5256-10/556_poster")
+    assert gone["landing_url"] == "https://acme.example/ridge"
+    assert carousel["format"] == "carousel" and carousel["duration_ms"] is None
+    assert (carousel["headline"], carousel["landing_url"]) == (
+        "Three layers, one system",
+        "https://acme.example/layers",
+    )
+    assert [
+        (card["headline"], card["body"], card["landing_url"]) for card in carousel["cards"]
+    ] == [
+        ("Base layer", "Merino, <b>odour-free</b>", "https://acme.example/layers/base"),
+        ("Mid layer", "Fleece that breathes", "https://acme.example/layers/mid"),
+        ("Shell", "Seam-sealed", "https://acme.example/layers/shell"),
+    ]
+    pictures = [card["asset_url"] for card in carousel["cards"]]
+    assert [u.split("?")[0].rsplit("/", 1)[1] for u in pictures] == [
+        "41_n.jpg",
+        "42_n.jpg",
+        "43_n.jpg",
+    ]
+    assert carousel["asset_url"] == pictures[0]  # the first card stands for the carousel
+    assert {card["asset_sha256"] for card in carousel["cards"]} == {None}  # filled on download
+    assert rows["1"]["format"] == "image"
+
+
+async def test_a_dead_token_while_reading_lengths_is_not_skipped():
+    replay = Replay(
+        {
+            "/adcreatives": [formats_page()],
+            "/ads": [{"data": []}],
+            f"{V}/": [meta("token_expired.json")],
+        }
+    )
+    async with connector(replay) as c:
+        with pytest.raises(AuthFailed):
+            await c.fetch_creatives(ACT)
+
+
+async def test_video_lengths_are_read_in_batches(monkeypatch):
+    monkeypatch.setattr(meta_connector, "VIDEO_BATCH", 1)
+
+    def lengths(request):
+        video = request.url.params["ids"]
+        return httpx.Response(200, json={video: {"id": video, "length": 2.5}})
+
+    replay = Replay({"/adcreatives": [formats_page()], "/ads": [{"data": []}], f"{V}/": [lengths]})
+    async with connector(replay) as c:
+        table = await c.fetch_creatives(ACT)
+    assert [r.url.params["ids"] for r in replay.to(f"{V}/")] == ["555", "556"]
+    assert sorted(d for d in table.column("duration_ms").to_pylist() if d) == [2500, 2500]
+
+
+def _upload(page: dict, change: str) -> dict:
+    """``page`` after the advertiser replaced one picture (or a CDN only re-signed the URLs)."""
+    text = json.dumps(page)
+    if change == "image":  # a new upload: new file, new hash
+        text = text.replace("1_n.png", "1_n-r1.png").replace("a1b2c3d4e5f6", "a1b2c3d4e5f7")
+    elif change == "video":  # a new video with its own poster
+        text = text.replace('"555"', '"557"').replace("vthumb.jpg", "vthumb-r1.jpg")
+    elif change == "card":
+        text = text.replace("42_n.jpg", "42_n-r1.jpg").replace("d1d2d3d4", "d1d2d3d5")
+    else:  # the same pictures, signed again and served from another host
+        text = text.replace("oe=6750A1B2", "oe=6799FFFF").replace("oh=1", "oh=7")
+        text = text.replace("scontent.xx.fbcdn.net", "scontent-iad3-1.xx.fbcdn.net")
+    return json.loads(text)
+
+
+@pytest.mark.parametrize(
+    ("change", "changed"),
+    [("image", {"1"}), ("video", {"2"}), ("card", {"4"}), ("resigned", set())],
+)
+async def test_a_new_upload_is_a_new_version_and_a_new_signature_is_not(change, changed):
+    versions = []
+    for page in (formats_page(), _upload(formats_page(), change)):
+        replay = Replay({"/adcreatives": [page], "/ads": [{"data": []}], f"{V}/": [{}]})
+        async with connector(replay) as c:
+            rows = (await c.fetch_creatives(ACT)).to_pylist()
+        versions.append({r["creative_id"][-1]: r["version"] for r in rows})
+    before, after = versions
+    assert {k for k in before if before[k] != after[k]} == changed
 
 
 async def test_a_creative_version_ignores_expiring_cdn_signatures():

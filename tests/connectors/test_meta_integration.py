@@ -9,6 +9,7 @@ from aiolimiter import AsyncLimiter
 
 from generator.connectors import RetryPolicy, get_connector
 from generator.sandbox import DEMO_CREDENTIALS, Faults, create_app
+from generator.sandbox.assets import cards, creative_format, revision, video_length
 from generator.sandbox.catalog import CLIENTS
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
@@ -88,3 +89,21 @@ def test_every_meta_account_matches_the_world_under_chaos(world):
         assert all(
             u.startswith("http://sandbox/cdn/") for u in creatives.column("asset_url").to_pylist()
         )
+        made = {r["creative_id"]: r for r in creatives.to_pylist()}
+        for ad in ads:
+            row, fmt = made[ad.creative_id], creative_format(ad)
+            assert row["format"] == fmt
+            rev = revision(ad, NOW.date())
+            if fmt == "video":  # the poster, and the length of the video now running
+                assert "-poster" in row["asset_url"]
+                assert row["duration_ms"] == round(video_length(ad, rev) * 1000)
+            else:
+                assert row["duration_ms"] is None
+            if fmt == "carousel":
+                assert [c["headline"] for c in row["cards"]] == [c.headline for c in cards(ad)]
+                assert row["asset_url"] == row["cards"][0]["asset_url"]
+            else:
+                assert row["cards"] is None
+            assert row["asset_url"].split("/")[-1].count(f"-r{rev}.") == (1 if rev else 0)
+    formats = Counter(r["format"] for _, (_, _, c) in results.items() for r in c.to_pylist())
+    assert set(formats) == {"image", "carousel", "video"}

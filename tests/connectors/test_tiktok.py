@@ -23,7 +23,7 @@ from .conftest import Replay, fixture
 TOKEN = "tt-long-lived-0123456789abcdef"
 ADVERTISER = "7012345678901234567"
 INFO, REPORT = "/advertiser/info/", "/report/integrated/get/"
-ADS, IMAGES = "/ad/get/", "/file/image/ad/info/"
+ADS, IMAGES, VIDEOS = "/ad/get/", "/file/image/ad/info/", "/file/video/ad/info/"
 OCT = (date(2026, 10, 1), date(2026, 10, 2))
 
 
@@ -187,32 +187,125 @@ async def test_long_windows_are_read_in_thirty_day_pieces():
     assert table.num_rows == 0
 
 
-async def test_creatives_join_ads_with_their_images(monkeypatch):
-    monkeypatch.setattr(tiktok_module, "IMAGE_BATCH", 1)
+def image_info(request):
     images = fixture("tiktok", "images.json")
+    wanted = json.loads(params(request)["image_ids"])
+    found = [i for i in images["data"]["list"] if i["image_id"] in wanted]
+    return httpx.Response(200, json={**images, "data": {"list": found}})
 
-    def image_info(request):
-        wanted = json.loads(params(request)["image_ids"])
-        found = [i for i in images["data"]["list"] if i["image_id"] in wanted]
-        return httpx.Response(200, json={**images, "data": {"list": found}})
 
-    replay = Replay({ADS: [fixture("tiktok", "ads.json")], IMAGES: [image_info]})
+def creative_routes(ads=None, videos=None) -> dict:
+    return {
+        ADS: [ads or fixture("tiktok", "ads.json")],
+        IMAGES: [image_info],
+        VIDEOS: [videos or fixture("tiktok", "videos.json")],
+    }
+
+
+async def test_creatives_join_ads_with_their_images_and_videos(monkeypatch):
+    monkeypatch.setattr(tiktok_module, "IMAGE_BATCH", 1)
+    replay = Replay(creative_routes())
     async with connector(replay) as c:
         rows = {r["ad_id"]: r for r in (await c.fetch_creatives(ADVERTISER)).to_pylist()}
     ads_request = replay.to(ADS)[0]
     assert "ad_text" in json.loads(params(ads_request)["fields"])
     assert params(ads_request)["page_size"] == "1000"
     assert len(replay.to(IMAGES)) == 2
+    (videos,) = replay.to(VIDEOS)
+    assert params(videos) == {
+        "advertiser_id": ADVERTISER,
+        "video_ids": json.dumps(["v10033g50000cover0001"]),
+    }
     video, image, text = (rows[f"179000000000000000{n}"] for n in (1, 3, 4))
-    assert video["format"] == "video" and video["width"] == 1080
-    assert video["asset_url"].startswith("https://p16-sign-sg.tiktokcdn.com/cover-0001")
+    assert video["format"] == "video" and (video["width"], video["height"]) == (1080, 1920)
+    # the video's poster (video_cover_url), not the cover image of image_ids
+    assert video["asset_url"].startswith(
+        "https://p16-sign-sg.tiktokcdn.com/tos-alisg-p-0051/poster"
+    )
+    assert video["duration_ms"] == 15046
     assert video["headline"] == "Waterproof shells, built for <script>storms</script>"
     assert (video["call_to_action"], video["creative_id"]) == ("SHOP_NOW", video["ad_id"])
     assert video["landing_url"] == "https://acme.example/shells?utm_source=tiktok"
-    assert image["format"] == "image" and image["height"] == 628
+    assert image["format"] == "image" and image["height"] == 628 and image["duration_ms"] is None
     assert text["format"] == "text" and text["asset_url"] is None
     assert len({r["version"] for r in rows.values()}) == 3
+    # versions hash the files' ids: the same as before posters and durations were read
+    assert [rows[f"179000000000000000{n}"]["version"] for n in (1, 3, 4)] == [
+        "ba09082625cede9d",
+        "9ebcbbe192aca779",
+        "86332af9fe56f9cb",
+    ]
     assert {r["platform"] for r in rows.values()} == {"tiktok"}
+
+
+@pytest.mark.parametrize(
+    ("shape", "url", "duration"),
+    [
+        ("poster_url", "https://p16-sign-sg.tiktokcdn.com/poster-b", 15046),  # another spelling
+        ("string", "https://p16-sign-sg.tiktokcdn.com/tos-alisg-p-0051/poster-0001", 9500),
+        ("unknown", "https://p16-sign-sg.tiktokcdn.com/cover-0001", None),  # its cover image
+    ],
+)
+async def test_video_posters_and_durations_in_other_shapes(shape, url, duration):
+    videos = fixture("tiktok", "videos.json")
+    info = videos["data"]["list"][0]
+    if shape == "poster_url":
+        info["poster_url"] = "https://p16-sign-sg.tiktokcdn.com/poster-b~tplv-noop.image"
+        del info["video_cover_url"]
+    elif shape == "string":
+        info["duration"] = "9.5"
+    else:  # TikTok leaves out a video it cannot use
+        videos["data"]["list"] = []
+    async with connector(Replay(creative_routes(videos=videos))) as c:
+        rows = {r["ad_id"]: r for r in (await c.fetch_creatives(ADVERTISER)).to_pylist()}
+    video = rows["1790000000000000001"]
+    assert video["asset_url"].startswith(url) and video["duration_ms"] == duration
+    assert video["format"] == "video"
+
+
+async def test_a_duration_that_is_not_a_number_is_named():
+    videos = fixture("tiktok", "videos.json")
+    videos["data"]["list"][0]["duration"] = "long"
+    async with connector(Replay(creative_routes(videos=videos))) as c:
+        with pytest.raises(ResponseInvalid, match="'long' is not a number"):
+            await c.fetch_creatives(ADVERTISER)
+
+
+def _upload(answers: list[dict], change: str) -> list[dict]:
+    """ad/get, image and video answers after the advertiser replaced a picture (or after the
+    CDN only re-signed the URLs)."""
+    text = json.dumps(answers)
+    if change == "image":  # a new image upload: a new id and file
+        text = text.replace("catalog-0003", "catalog-0003-r1")
+    elif change == "video":  # a new video with its own poster
+        text = text.replace("cover0001", "cover0001r1").replace("poster-0001", "poster-0001-r1")
+    else:  # the same files signed again on another CDN host
+        text = text.replace("x-expires=1795000000", "x-expires=1799999999")
+        text = text.replace("p16-sign-sg", "p19-sign-va")
+    return json.loads(text)
+
+
+@pytest.mark.parametrize(
+    ("change", "changed"),
+    [("image", {"3"}), ("video", {"1"}), ("resigned", set())],
+)
+async def test_a_new_upload_is_a_new_version_and_a_new_signature_is_not(change, changed):
+    answers = [fixture("tiktok", name) for name in ("ads.json", "images.json", "videos.json")]
+    versions, urls = [], []
+    for ads, images, videos in (answers, _upload(answers, change)):
+
+        def image_answer(request, images=images):
+            wanted = json.loads(params(request)["image_ids"])
+            found = [i for i in images["data"]["list"] if i["image_id"] in wanted]
+            return httpx.Response(200, json={**images, "data": {"list": found}})
+
+        async with connector(Replay({ADS: [ads], IMAGES: [image_answer], VIDEOS: [videos]})) as c:
+            rows = (await c.fetch_creatives(ADVERTISER)).to_pylist()
+        versions.append({r["ad_id"][-1]: r["version"] for r in rows})
+        urls.append({r["ad_id"][-1]: r["asset_url"] for r in rows})
+    (before, after), (old, new) = versions, urls
+    assert {k for k in before if before[k] != after[k]} == changed
+    assert {k for k in old if old[k] != new[k]} >= changed  # a new URL came with it
 
 
 async def test_account_info_is_read_once_and_checked():

@@ -9,6 +9,7 @@ from aiolimiter import AsyncLimiter
 
 from generator.connectors import RetryPolicy, get_connector, tiktok
 from generator.sandbox import DEMO_CREDENTIALS, Faults, create_app
+from generator.sandbox.assets import creative_format, revision, video_length
 from generator.sandbox.catalog import CLIENTS
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
@@ -86,3 +87,11 @@ def test_every_tiktok_account_matches_the_world_under_chaos(world, monkeypatch):
         }
         assert all(r["asset_url"].startswith("http://sandbox/cdn/") for r in made.values())
         assert {r["format"] for r in made.values()} == {"video", "image"}
+        for ad in ads:
+            row, rev = made[ad.ad_id], revision(ad, NOW.date())
+            if creative_format(ad) == "video":  # the poster, with the video's length and size
+                assert "-poster" in row["asset_url"] and "x-expires=" in row["asset_url"]
+                assert row["duration_ms"] == round(video_length(ad, rev) * 1000)
+                assert (row["width"], row["height"]) == (1080, 1920)
+            else:
+                assert row["duration_ms"] is None

@@ -8,7 +8,8 @@ import pytest
 
 from generator.sandbox import DEMO_CREDENTIALS, DEMO_ENVIRONMENT, Faults, create_app
 from generator.sandbox import meta as meta_sandbox
-from generator.sandbox.meta import MAX_JOB_DAYS
+from generator.sandbox.assets import cards, creative_format, revision, video_length
+from generator.sandbox.meta import MAX_IDS, MAX_JOB_DAYS
 
 TOKEN = DEMO_CREDENTIALS["meta"]["access_token"]
 ACT = "act_1029384756"
@@ -198,7 +199,8 @@ async def test_entities_page_by_cursor(http, world):
     assert pages == -(-len(known) // 5)
     assert {a["id"] for a in ads} == {ad.ad_id for ad in known}
     assert {a["creative"]["id"] for a in ads} == {c["id"] for c in creatives}
-    creative = creatives[0]
+    images = [c for c in creatives if "image_url" in c]
+    creative = next(c for c in images if revision(world.ad_by_creative(c["id"]), NOW.date()) == 0)
     assert set(creative) == {
         "id",
         "title",
@@ -213,6 +215,80 @@ async def test_entities_page_by_cursor(http, world):
     assert link["link"].startswith("https://northwindoutfitters.com/lp/")
     assert link["call_to_action"]["type"] == creative["call_to_action_type"] == "SHOP_NOW"
     assert len(link["image_hash"]) == 32
+    revised = next(c for c in images if revision(world.ad_by_creative(c["id"]), NOW.date()))
+    rev = revision(world.ad_by_creative(revised["id"]), NOW.date())
+    assert revised["image_url"] == f"http://sbx/cdn/{revised['id']}-r{rev}.png"
+
+
+async def test_carousels_and_videos_in_graphs_shapes(http, world):
+    async with http() as client:
+        creatives, _ = await read_all(
+            client, f"/v27.0/{ACT}/adcreatives", fields="id,object_story_spec,thumbnail_url"
+        )
+        by_format = {}
+        for creative in creatives:
+            by_format.setdefault(creative_format(world.ad_by_creative(creative["id"])), []).append(
+                creative
+            )
+        carousel, video = by_format["carousel"][0], by_format["video"][0]
+        children = carousel["object_story_spec"]["link_data"]["child_attachments"]
+        pictures = [await client.get(child["picture"]) for child in children]
+        spec = video["object_story_spec"]
+        poster = await client.get(spec["video_data"]["image_url"])
+    ad = world.ad_by_creative(carousel["id"])
+    assert [c["name"] for c in children] == [card.headline for card in cards(ad)]
+    assert [c["description"] for c in children] == [card.body for card in cards(ad)]
+    assert [c["link"] for c in children] == [card.landing_url for card in cards(ad)]
+    assert all(len(c["image_hash"]) == 32 and "-card" in c["picture"] for c in children)
+    assert len({c["image_hash"] for c in children}) == len(children)
+    assert {p.status_code for p in pictures} == {200}
+    assert carousel["thumbnail_url"].startswith(children[0]["picture"] + "?")
+    assert set(spec) == {"page_id", "video_data"}
+    data = spec["video_data"]
+    assert set(data) == {"video_id", "image_url", "title", "message", "call_to_action"}
+    assert "-poster" in data["image_url"] and poster.headers["content-type"] == "image/png"
+    assert video["thumbnail_url"].startswith(data["image_url"] + "?")
+    assert data["call_to_action"]["value"]["link"].startswith("https://")
+
+
+async def test_video_nodes_one_by_one_and_by_multiple_ids(http, world):
+    videos = [
+        ad for ad in world.ads if ad.account.source == "meta" and creative_format(ad) == "video"
+    ]
+    async with http() as client:
+        creatives, _ = await read_all(
+            client, f"/v27.0/{ACT}/adcreatives", fields="id,object_story_spec"
+        )
+        ids = {
+            c["id"]: c["object_story_spec"]["video_data"]["video_id"]
+            for c in creatives
+            if "video_data" in c["object_story_spec"]
+        }
+        one_id = next(iter(ids.values()))
+        one = await client.get(f"/v27.0/{one_id}", params={"fields": "length"}, headers=auth())
+        many = await client.get(
+            "/v27.0/", params={"ids": ",".join(ids.values()), "fields": "length"}, headers=auth()
+        )
+        unknown = await client.get(
+            "/v27.0/", params={"ids": f"{one_id},1234", "fields": "length"}, headers=auth()
+        )
+        too_many = await client.get(
+            "/v27.0/", params={"ids": ",".join([one_id] * (MAX_IDS + 1))}, headers=auth()
+        )
+        future = await client.get(f"/v27.0/{int(one_id) + 1}", headers=auth())  # next upload
+    assert len(ids) == len([v for v in videos if v.account.account_id == ACT])
+    assert set(one.json()) == {"id", "length"} and one.json()["id"] == one_id
+    assert isinstance(one.json()["length"], float)
+    body = many.json()
+    assert set(body) == set(ids.values())
+    for creative_id, video_id in ids.items():
+        ad = world.ad_by_creative(creative_id)
+        expected = video_length(ad, revision(ad, NOW.date()))
+        assert body[video_id] == {"id": video_id, "length": expected}
+    error = unknown.json()["error"]
+    assert unknown.status_code == 400 and error["code"] == 803 and "1234" in error["message"]
+    assert too_many.json()["error"]["code"] == 100
+    assert future.json()["error"]["code"] == 100  # a revision not uploaded yet does not exist
 
 
 @pytest.mark.parametrize(

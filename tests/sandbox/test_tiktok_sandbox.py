@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from generator.sandbox import DEMO_CREDENTIALS, DEMO_ENVIRONMENT, Faults, create_app
+from generator.sandbox.assets import asset_kind, creative_format, revision, video_length
 
 TOKEN = DEMO_CREDENTIALS["tiktok"]["access_token"]
 ADVERTISER = "7012345678901234567"
@@ -165,6 +166,41 @@ async def test_ads_and_their_images(http, world):
     assert images[0]["image_url"].startswith("http://sbx/cdn/") and images[0]["width"] == 1080
 
 
+async def test_videos_give_their_poster_duration_and_size(http, world):
+    async with http() as client:
+        ads = (
+            await client.get(
+                f"{API}/ad/get/",
+                params={"advertiser_id": ADVERTISER, "page_size": 1000},
+                headers=auth(),
+            )
+        ).json()["data"]["list"]
+        video_ids = [a["video_id"] for a in ads if a["video_id"]]
+        params = {**A, "video_ids": json.dumps([*video_ids, "v10033g50000unknown"])}
+        videos = await client.get(f"{API}/file/video/ad/info/", params=params, headers=auth())
+        videos = videos.json()["data"]["list"]
+        cover = next(
+            v for v in videos if asset_kind(world.ad_by_creative(v["material_id"])) == "image"
+        )
+        poster = await client.get(cover["video_cover_url"])
+        preview = await client.get(cover["preview_url"])
+    known = [ad for ad in world.ads_of("tiktok", ADVERTISER) if creative_format(ad) == "video"]
+    assert len(video_ids) == len(known) and [v["video_id"] for v in videos] == video_ids
+    for info in videos:
+        ad = world.ad_by_creative(info["material_id"])
+        rev = revision(ad, NOW.date())
+        assert info["video_id"].endswith(ad.creative_id + (f"r{rev}" if rev else ""))
+        assert info["duration"] == video_length(ad, rev) and isinstance(info["duration"], float)
+        assert (info["width"], info["height"]) == (1080, 1920)
+        assert info["video_cover_url"].split("?")[0] == (
+            f"http://sbx/cdn/{ad.creative_id}-poster" + (f"-r{rev}" if rev else "") + ".png"
+        )
+        assert "x-expires=" in info["video_cover_url"] and info["preview_url_expire_time"]
+        assert {"bit_rate", "size", "signature", "format", "displayable"} <= set(info)
+    assert poster.status_code == 200 and poster.headers["content-type"] == "image/png"
+    assert preview.status_code == 404  # the sandbox never serves a video file
+
+
 A = {"advertiser_id": ADVERTISER}
 
 
@@ -186,6 +222,9 @@ A = {"advertiser_id": ADVERTISER}
         (f"{API}/file/image/ad/info/", {**A, "image_ids": "[]"}, TOKEN, 200, 0, "OK"),
         (f"{API}/file/image/ad/info/", {**A, "image_ids": '["i"]'}, TOKEN, 200, 0, "OK"),
         (f"{API}/file/image/ad/info/", {**A, "image_ids": TOO_MANY}, TOKEN, 200, 40002, "image"),
+        (f"{API}/file/video/ad/info/", {**A, "video_ids": "[]"}, TOKEN, 200, 0, "OK"),
+        (f"{API}/file/video/ad/info/", A, TOKEN, 200, 40002, "video_ids: Missing"),
+        (f"{API}/file/video/ad/info/", {**A, "video_ids": TOO_MANY}, TOKEN, 200, 40002, "60"),
     ],
 )
 async def test_errors_in_tiktoks_shape(http, path, params, token, status, code, needle):

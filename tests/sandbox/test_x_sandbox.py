@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from generator.connectors.auth import OAuth1
-from generator.sandbox import DEMO_CREDENTIALS, DEMO_ENVIRONMENT, Faults, create_app
+from generator.sandbox import DEMO_CREDENTIALS, DEMO_ENVIRONMENT, Faults, assets, create_app
 from generator.sandbox import x as x_sandbox
 
 ACCOUNT = "18ce54d4x5t"
@@ -171,7 +171,9 @@ async def test_tweets_and_cards_give_copy_links_and_cdn_images(http, world):
     assert details["title"] == ad.headline and details["destination"]["url"] == ad.landing_url
     media = next(c for c in card["components"] if c["type"] == "MEDIA")
     image = card["media_metadata"][media["media_key"]]
-    assert image["url"] == f"http://sbx/cdn/{ad.creative_id}.png" and image["width"] == 1200
+    rev = assets.revision(ad, NOW.date())  # X serves its pictures as JPEG
+    name = f"{ad.creative_id}-r{rev}.jpg" if rev else f"{ad.creative_id}.jpg"
+    assert image["url"] == f"http://sbx/cdn/{name}" and image["width"] == 1200
 
 
 async def test_versions_retired_deprecated_and_unknown(http):

@@ -109,12 +109,16 @@ def months(page) -> dict[str, str]:
 
 
 def pages_of(out: Path, client: str) -> list[str]:
+    """Every page but search and 404; of the A/B test pages (one template, dozens of pages)
+    the index and the first two."""
     site = out / "sites" / client / "2026-10"
-    return sorted(
+    pages = sorted(
         str(p.relative_to(site))
         for p in site.rglob("*.html")
         if p.name != "404.html" and "search" not in p.parts
     )
+    tests = [p for p in pages if p.startswith("tests/") and p != "tests/index.html"]
+    return [p for p in pages if p not in tests[2:]]
 
 
 @pytest.mark.parametrize("client", ["northwind", "brightline", "harbor"])

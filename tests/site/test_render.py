@@ -16,6 +16,7 @@ def test_generated_pages(built_report, tmp_path, snapshot):
         "Overview",
         "Channels",
         "Campaigns",
+        "A/B tests",
         "Funnels",
         "Trends",
         "Attribution",
@@ -24,7 +25,7 @@ def test_generated_pages(built_report, tmp_path, snapshot):
         "Methods & data",
     ]
     campaigns = nav[2]["Campaigns"]
-    (funnel,) = nav[3]["Funnels"]
+    (funnel,) = nav[4]["Funnels"]
     assert funnel == {
         "Checkout": f"funnels/{built_report.summary['funnel']['funnels'][0]['slug']}.md"
     }

@@ -34,6 +34,7 @@ import pyarrow as pa
 from PIL import Image, ImageDraw
 
 from generator import schema
+from generator.config import load_client
 from generator.creatives import retrieve_assets
 from generator.lake import Lake
 from generator.periods import Period
@@ -96,6 +97,8 @@ def _lake(out: Path, ads: int) -> tuple[float, int]:
     performance = _performance(ads, period)
     for slug in ("gallery", "bare"):
         lake.write_days("ad_performance", slug, "meta", ACCOUNT, period, performance)
+        client = load_client(ROOT / "content" / slug)  # who it is, for the benchmarks
+        lake.put_profile(slug, {"industry": client.industry, "region": client.region})
     rows, images = _creatives(ads)
     store = Workspace(content=ROOT / "content", out=out).assets_of("gallery")
     started = time.perf_counter()

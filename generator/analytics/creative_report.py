@@ -163,22 +163,36 @@ def _group_tests(current: pd.DataFrame, ads: pd.DataFrame) -> tuple[pd.DataFrame
     )
     sums["ad_name"] = sums["ad_name"].fillna(sums["ad_id"])
     spans = window.groupby(_GROUP)["date"].agg(["min", "max", "nunique"])
-    results, daily = [], []
-    for metric in TEST_METRICS:
-        result = creative_tests.ad_group_tests(sums, metric=metric)
-        results.append(result)
+    results = [creative_tests.ad_group_tests(sums, metric=m) for m in TEST_METRICS]
     tests = pd.concat(results, ignore_index=True)
     tests = tests.join(
         spans.rename(columns={"min": "start", "max": "end", "nunique": "days"}), on=_GROUP
     )
     tests["kind"] = "ad group"
-    for test, rows in tests.groupby("test", sort=False):
-        arms = list(dict.fromkeys(rows["ad_id"]))
-        first, last = rows["start"].iloc[0], rows["end"].iloc[0]
-        for metric in TEST_METRICS:
-            curve = creative_tests.cumulative(window, arms, metric, start=first, end=last)
-            daily.append(curve.assign(test=test, metric=metric))
-    return tests, pd.concat(daily, ignore_index=True) if daily else pd.DataFrame()
+    return tests, _running(window, tests)
+
+
+def _running(window: pd.DataFrame, tests: pd.DataFrame) -> pd.DataFrame:
+    """``creative_tests.cumulative`` for every arm of every ad group test at once (the window
+    holds only each group's compared ads and shared days): one pass, not one per test."""
+    counts = ["impressions", "clicks", "conversions"]
+    per_day = window.groupby([*_GROUP, "ad_id", "date"], as_index=False)[counts].sum()
+    per_day = per_day.merge(tests.drop_duplicates(_GROUP)[[*_GROUP, "test"]], on=_GROUP)
+    per_day = per_day.sort_values(["test", "ad_id", "date"], ignore_index=True)
+    running = per_day.groupby(["test", "ad_id"])[counts].cumsum()
+    frames = []
+    for metric in TEST_METRICS:
+        succ, trial = creative_tests.METRICS[metric]
+        frame = per_day[["date", "ad_id", "test"]].assign(
+            successes=running[succ].astype("float64"),
+            trials=running[trial].astype("float64"),
+            metric=metric,
+        )
+        frame["rate"] = frame["successes"] / frame["trials"].where(frame["trials"] > 0)
+        arms = tests.loc[tests["metric"] == metric, ["test", "ad_id"]]
+        frames.append(frame.merge(arms, on=["test", "ad_id"]))
+    columns = ["date", "ad_id", "successes", "trials", "rate", "test", "metric"]
+    return pd.concat(frames, ignore_index=True)[columns]
 
 
 def _overlap(served: pd.DataFrame) -> pd.DataFrame:

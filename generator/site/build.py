@@ -295,6 +295,7 @@ def _write_config(work, client, agency, report, results, theme, logo, nav) -> Pa
         "site_dir": "site",
         "copyright": f"Prepared by {agency.name}",
         "nav": nav,
+        "not_in_nav": "/tests/g-*.md\n/tests/t-*.md",  # linked from the A/B tests page
         "extra": {
             "version": {"provider": "mike", "default": "latest", "alias": True},
             "report_data": str(results.resolve()),

@@ -272,7 +272,10 @@ def render_pages(report: Report, docs: Path, theme: str) -> list[dict]:
         if page == "campaigns/index.md":
             nav.append({title: [page, *_campaign_pages(env, report, docs, theme)]})
         elif page == "tests/index.md":
-            nav.append({title: [page, *_test_pages(env, report, docs, theme)]})
+            # the tests' own pages stay out of the menu (an ad group each: hundreds for a big
+            # client, and every page would carry them all); the index and campaigns link them
+            _test_pages(env, report, docs, theme)
+            nav.append({title: page})
         else:
             nav.append({title: page})
     return nav
@@ -288,14 +291,10 @@ def _campaign_pages(env, report: Report, docs: Path, theme: str) -> list[dict]:
     return entries
 
 
-def _test_pages(env, report: Report, docs: Path, theme: str) -> list[dict]:
+def _test_pages(env, report: Report, docs: Path, theme: str) -> None:
     context = page_context(report, theme, "../")
-    entries = []
     for test in report.summary["creatives"]["tests"]:
-        page = f"tests/{test['id']}.md"
-        _write(env, TEST_TEMPLATE, docs / page, {**context, "test": test})
-        entries.append({_short(test["name"]): page})
-    return entries
+        _write(env, TEST_TEMPLATE, docs / f"tests/{test['id']}.md", {**context, "test": test})
 
 
 def _funnel_pages(env, report: Report, docs: Path, theme: str) -> list[dict]:

@@ -7,9 +7,10 @@ import re
 from collections.abc import Iterable, Mapping
 
 import pandas as pd
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from generator.site import formatting, gallery
+from generator.site.fragments import escape
 
 __all__ = ["arms_table", "history", "splits_table", "tests_table"]
 
@@ -226,7 +227,7 @@ def test_sentences(test: Mapping) -> Markup:
     for metric in ("cvr", "ctr"):
         result = test["results"][metric]
         arms = result["arms"]
-        label = METRIC_LABELS[metric].lower()
+        label = "CTR" if metric == "ctr" else METRIC_LABELS[metric].lower()
         control = next((a for a in arms if a.get("is_control")), None)
         winner = next((a for a in arms if a["ad_id"] == result.get("winner")), None)
         if winner is not None and control is not None and winner is not control:

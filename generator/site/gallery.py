@@ -41,6 +41,15 @@ _GROUPS = {
     "aspect": "Aspect",
     "orientation": "Orientation",
 }
+#: the other automatic groups' titles (creative_tags' prefixes)
+_TITLES = {
+    "cta": "Call to action",
+    "colour": "Colour",
+    "copy": "Copy length",
+    "video": "Video length",
+    "size": "Pixel size",
+    "language": "Language",
+}
 _PLAIN = "tags"
 _TEXT = (
     "ad_id", "ad_name", "platform", "format", "headline", "body", "display_url", "landing_url",
@@ -267,7 +276,11 @@ def _filter_bar(gid: str, counts: Counter, labels: dict[str, str], total: int) -
         groups.setdefault(_group(token), []).append(token)
     rows = []
     for group in sorted(groups, key=_group_order):
-        title = _GROUPS.get(group) or ("Tags" if group == _PLAIN else group.replace("_", " "))
+        title = (
+            _GROUPS.get(group)
+            or _TITLES.get(group)
+            or ("Tags" if group == _PLAIN else group.replace("_", " "))
+        )
         title = title[:1].upper() + title[1:]
         chips = "".join(
             f'<button type="button" class="cg-toggle" data-group="{_esc(group)}" '

@@ -25,12 +25,13 @@ from generator.config import Client
 from generator.creatives import versions
 from generator.errors import ReportError
 from generator.periods import Period
-from generator.tag_rules import TagRule, parse
+from generator.tag_rules import TagRule
 
-__all__ = ["MIN_OVERLAP_DAYS", "TEST_METRICS", "section"]
+__all__ = ["METRIC_LABELS", "MIN_OVERLAP_DAYS", "TEST_METRICS", "declared_id", "section"]
 
 #: the metrics every test is compared on, in the order pages show them
 TEST_METRICS = ("ctr", "cvr")
+#: how a sentence names each metric
 METRIC_LABELS = {"ctr": "CTR", "cvr": "conversion rate"}
 #: days an ad group's ads must have served together to be compared
 MIN_OVERLAP_DAYS = 7
@@ -68,7 +69,7 @@ def section(
         and metric), ``creative_test_daily`` (cumulative rates for the charts),
         ``creative_splits``, ``creative_history`` and ``creative_fatigue``.
     """
-    rules = {name: parse(rule) for name, rule in client.creatives.tags.items()}
+    rules = client.creatives.rules()
     ads = creative_tags.tag(ads, rules)
     history, reuse = _versions(creatives)
     ads = _with_versions(ads, history, reuse)
@@ -329,7 +330,9 @@ def _test_summaries(tests: pd.DataFrame, ads: pd.DataFrame) -> list[dict]:
                 "days": int(first.get("days") or 0),
                 "metric": first.get("declared_metric") if kind == "declared" else "cvr",
                 "results": results,
-                "headline": _headline(results, "cvr"),
+                "headline": "winner"
+                if any(r["verdict"] == "winner" for r in results.values())
+                else results["cvr"]["verdict"],
             }
         )
     order = {"winner": 0, "loser": 0, "not yet significant": 1, "too little data": 2}
@@ -371,14 +374,6 @@ def _result(part: pd.DataFrame, by_ad: pd.DataFrame) -> dict:
         if all(a["verdict"] in ("too little data", "no data") for a in arms)
         else "not yet significant",
     }
-
-
-def _headline(results: dict, metric: str) -> str:
-    return (
-        results[metric]["verdict"]
-        if results[metric]["verdict"] == "winner"
-        else ("winner" if results["ctr"]["verdict"] == "winner" else results[metric]["verdict"])
-    )
 
 
 def _group_name(ad) -> str:

@@ -94,7 +94,8 @@ def with_source(
 
     Args:
         manifest: what the store holds for it now, if anything (a removed asset's included).
-        size: bytes stored; image: ``format``, ``width``, ``height`` of the stored image.
+        size: bytes stored; image: ``format``, ``width``, ``height`` of the stored image,
+            and its ``phash`` and ``colours`` where they are known.
         row: the creative (platform, source, account_id, ad_id, creative_id, version,
             asset_url, fetched_at).
         rights: the client's rights note (client.yml ``creatives.rights``).
@@ -117,6 +118,7 @@ def with_source(
         "format": image.get("format"),
         "width": image.get("width"),
         "height": image.get("height"),
+        **{k: image[k] for k in ("phash", "colours") if k in image},
         "metadata": "stripped",
         "rights": rights,
         "sources": sorted([*others, source], key=_order)[-MAX_SOURCES:],

@@ -179,8 +179,13 @@ async def _fetch(url: str, row: dict[str, Any], shared: _Shared) -> _Stored | st
             return f"image refused ({exc})"
         except _Missing as exc:
             return str(exc)
-    found = {"phash": features.phash, "colours": list(features.colours)}
-    image = {"format": info.format, "width": info.width, "height": info.height, **found}
+    image = {
+        "format": info.format,
+        "width": info.width,
+        "height": info.height,
+        "phash": features.phash,
+        "colours": list(features.colours),
+    }
     manifest = with_source(  # read and written with no await between: no update is lost
         store.manifest(sha),
         sha=sha,
@@ -189,7 +194,7 @@ async def _fetch(url: str, row: dict[str, Any], shared: _Shared) -> _Stored | st
         row={**row, "asset_url": url},
         rights=shared.rights,
     )
-    store.put_manifest(sha, {**manifest, **found})  # with_source copies format and size only
+    store.put_manifest(sha, manifest)
     return _Stored(sha, info, features, len(clean))
 
 

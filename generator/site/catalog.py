@@ -15,6 +15,7 @@ import altair as alt
 import pandas as pd
 
 from generator import charts
+from generator.analytics.creative_report import METRIC_LABELS
 from generator.errors import BuildError
 from generator.site.fragments import Column
 from generator.site.report import Report
@@ -53,13 +54,12 @@ def _lead_gen(report: Report) -> bool:
 
 
 _TEST = re.compile(r"^[gt]-[0-9a-f]{10}$")
-_METRIC_LABELS = {"ctr": "CTR", "cvr": "conversion rate"}
 
 
 def _creative_test(report: Report, test: str, metric: str, table: str) -> pd.DataFrame:
     """One creative test's rows of ``table`` for ``metric``, each arm named by its ad."""
     known = {t["id"]: t for t in report.summary.get("creatives", {}).get("tests", [])}
-    if not _TEST.match(str(test)) or test not in known or metric not in _METRIC_LABELS:
+    if not _TEST.match(str(test)) or test not in known or metric not in METRIC_LABELS:
         raise BuildError(f"no creative test {test!r} on {metric!r} in the report")
     frame = report.frame(table)
     rows = frame[(frame["test"] == test) & (frame["metric"] == metric)]
@@ -146,10 +146,10 @@ CHARTS: dict[str, Builder] = {
         _campaign(r, "ads", campaign), theme=t),
     "creative_test": lambda r, t, test, metric="cvr": charts.test_cumulative(
         _creative_test(r, test, metric, "creative_test_daily"),
-        metric_label=_METRIC_LABELS.get(metric, metric), theme=t),
+        metric_label=METRIC_LABELS.get(metric, metric), theme=t),
     "creative_test_posteriors": lambda r, t, test, metric="cvr": charts.arm_posteriors(
         _creative_test(r, test, metric, "creative_tests").query("trials > 0"),
-        metric_label=_METRIC_LABELS.get(metric, metric), theme=t),
+        metric_label=METRIC_LABELS.get(metric, metric), theme=t),
     # trends
     "explorer": lambda r, t: charts.explorer(r.frame("history_platform_daily"), theme=t),
     "weekly_kpi": lambda r, t: charts.weekly_kpi(r.frame("weekly"), theme=t),

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 from markupsafe import Markup
 
+from generator.analytics.creative_report import METRIC_LABELS
 from generator.site import formatting, gallery
 from generator.site.fragments import escape
 
@@ -16,7 +17,6 @@ __all__ = ["arms_table", "history", "splits_table", "tests_table"]
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 _SLUG = re.compile(r"^[a-z]-[0-9a-f]{10,12}$")
-METRIC_LABELS = {"ctr": "CTR", "cvr": "Conversion rate"}
 _TRIALS = {"ctr": "impressions", "cvr": "clicks"}
 _SUCCESSES = {"ctr": "clicks", "cvr": "conversions"}
 _VERDICT_CLASS = {
@@ -78,7 +78,7 @@ def arms_table(result: Mapping, metric: str) -> Markup:
     sample still needed and the verdict."""
     trials, successes = _TRIALS[metric], _SUCCESSES[metric]
     head = [
-        "Ad", successes.capitalize(), trials.capitalize(), METRIC_LABELS[metric],
+        "Ad", successes.capitalize(), trials.capitalize(), _title(METRIC_LABELS[metric]),
         "Difference (95% interval)", "p", "p (Holm)", "P(best)",
         f"{trials.capitalize()} still needed", "Verdict",
     ]  # fmt: skip
@@ -191,7 +191,7 @@ def splits_table(splits: pd.DataFrame) -> Markup:
         rest = part[part["arm"].str.startswith("not ")].iloc[0]
         cells = [
             escape(tag),
-            escape(METRIC_LABELS.get(metric, metric)),
+            escape(_title(METRIC_LABELS.get(metric, metric))),
             escape(f"{formatting.percent(tagged['rate'])} ({int(tagged['ads'])} ads)"),
             escape(f"{formatting.percent(rest['rate'])} ({int(rest['ads'])} ads)"),
             escape(_interval(tagged.to_dict())),
@@ -217,6 +217,10 @@ def splits_table(splits: pd.DataFrame) -> Markup:
     )
 
 
+def _title(label: str) -> str:
+    return label[:1].upper() + label[1:]
+
+
 def _short(text: str, size: int = 40) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
@@ -227,7 +231,7 @@ def test_sentences(test: Mapping) -> Markup:
     for metric in ("cvr", "ctr"):
         result = test["results"][metric]
         arms = result["arms"]
-        label = "CTR" if metric == "ctr" else METRIC_LABELS[metric].lower()
+        label = METRIC_LABELS[metric]
         control = next((a for a in arms if a.get("is_control")), None)
         winner = next((a for a in arms if a["ad_id"] == result.get("winner")), None)
         if winner is not None and control is not None and winner is not control:

@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from generator import formula, secretlike, tag_rules, yamlsafe
+from generator.distribution_config import EmailOptions, Notifier, PublishOptions, Recipient
 from generator.errors import ConfigError
 from generator.metrics import COMPONENTS, KPIS
 from generator.schema import ACTION_TYPES, SOURCES
@@ -44,11 +45,14 @@ __all__ = [
     "ClientCreatives",
     "CreativeTest",
     "CustomKpi",
+    "EmailOptions",
     "Funnel",
     "FunnelFilter",
     "FunnelStep",
     "KpiTarget",
+    "Notifier",
     "PeerGroup",
+    "PublishOptions",
     "Recipient",
     "SiteOptions",
     "ValueRule",
@@ -342,11 +346,6 @@ class BenchmarkRules(_Model):
         return self
 
 
-class Recipient(_Model):
-    email: Email
-    name: str | None = None
-
-
 #: a tag's name: also a column name (``tag_<name>``) and never ``prefix:value`` like automatic tags
 _TAG_NAME = re.compile(r"[a-z0-9_-]{1,40}")
 _AdId = Annotated[str, Field(min_length=1, max_length=64)]
@@ -463,7 +462,7 @@ class Client(_Model):
     peer_group: PeerGroup | Annotated[str, Field(pattern=_ID)] | None = None
     branding: Branding = Field(default_factory=Branding)
     creatives: ClientCreatives = Field(default_factory=ClientCreatives)
-    recipients: list[Recipient] = Field(default_factory=list)
+    recipients: Annotated[list[Recipient], Field(max_length=50)] = Field(default_factory=list)
     report_start: date | None = None
     folder: Path = Field(default=Path(), exclude=True)
 
@@ -510,11 +509,15 @@ class Client(_Model):
 class Agency(_Model):
     """The agency itself (``content/agency.yml``)."""
 
-    name: Annotated[str, Field(min_length=1)]
-    site_url: str | None = None
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+    #: where the published sites are served (``<base_url>/<client>/<YYYY-MM>/``)
+    base_url: Annotated[str, Field(pattern=r"^https?://[^\s\"'<>]+$", max_length=300)] | None = None
     timezone: str = "UTC"
     branding: Branding = Field(default_factory=Branding)
     sender: Email | None = None
+    email: EmailOptions = Field(default_factory=EmailOptions)
+    notifications: Annotated[list[Notifier], Field(max_length=20)] = Field(default_factory=list)
+    publish: PublishOptions = Field(default_factory=PublishOptions)
     fx_rates: str = "fx_rates.csv"
     history_months: Annotated[int, Field(ge=1, le=37)] = 6
     peer_groups: Annotated[
@@ -545,6 +548,34 @@ class Agency(_Model):
                 value=chosen,
             )
         return chosen, self.peer_groups[chosen]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _site_url_is_base_url(cls, data: Any) -> Any:
+        """``site_url`` is the older name of ``base_url``; both mean the same."""
+        if isinstance(data, dict) and "site_url" in data:
+            data = dict(data)
+            url = data.pop("site_url")
+            data.setdefault("base_url", url)
+        return data
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _unique_notifiers(self) -> Agency:
+        names = [n.name for n in self.notifications]
+        if len(names) != len(set(names)):
+            raise ValueError(f"notifications need distinct names (got {', '.join(names)})")
+        return self
+
+    def report_url(self, client: str, period: str | None = None) -> str | None:
+        """Where a client's published report is (its newest with no period), or None."""
+        if self.base_url is None:
+            return None
+        return f"{self.base_url}/{client}/{period or 'latest'}/"
 
     @field_validator("timezone")
     @classmethod

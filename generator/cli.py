@@ -2,100 +2,40 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.logging import RichHandler
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from generator import pipeline
+from generator import cli_distribute, pipeline
+from generator.cli_common import (  # noqa: F401  (EXIT_* and console are part of cli's face)
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    ContentOpt,
+    OutOpt,
+    TodayOpt,
+    _content,
+    _fail,
+    _progress,
+    _setup_logging,
+    _where,
+    console,
+)
 from generator.config import load_agency, load_clients, validate_content
-from generator.connectors import redact
-from generator.connectors.tokens import TokenStore
 from generator.errors import ReportError
 from generator.periods import Period, last_complete_month
-from generator.site.resources import demo_content
 
 app = typer.Typer(
     help="Pull ad performance from every platform and publish each client's report site.",
     no_args_is_help=True,
     add_completion=False,
 )
-#: No emoji codes: ``:x:`` in an error message stays ``:x:``. Text from configuration,
-#: platforms and exports is never parsed as markup either: it is printed as ``Text``.
-console = Console(emoji=False)
-
-#: Exit statuses of ``sync`` and ``demo`` (README, "Running it unattended"): 0 every account
-#: synced (or is stale by design: the platform asked to wait, the next run catches up);
-#: 1 nothing could be done (bad configuration, or every account failed); 3 some accounts
-#: failed while others synced. Typer uses 2 for a wrong command line.
-EXIT_OK, EXIT_ERROR, EXIT_PARTIAL = 0, 1, 3
-
-ContentOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--content",
-        help="Folder with agency.yml and one folder per client "
-        "[default: ./content, else the bundled demo content]",
-    ),
-]
-OutOpt = Annotated[Path, typer.Option("--out", help="Output folder (lake, results, sites).")]
-
-
-def _content(path: Path | None) -> Path:
-    if path is not None:
-        return path
-    return Path("content") if Path("content/agency.yml").exists() else demo_content()
-
-
-@contextmanager
-def _progress() -> Iterator[Progress]:
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}", markup=False),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=console,
-        transient=False,
-    ) as progress:
-        yield progress
-
-
-def _setup_logging(verbose: bool) -> None:
-    handler = RichHandler(console=console, show_path=False, show_time=False)
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        handlers=[handler],
-        format="%(message)s",
-        force=True,
-    )
-    redact.install()
-
-
-def _fail(exc: ReportError) -> None:
-    console.print(Text.assemble(("error:", "bold red"), f" {exc}"), highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
-
-
-TodayOpt = Annotated[
-    datetime | None,
-    typer.Option(
-        formats=["%Y-%m-%d"],
-        help="Run as if today were this day (data through the day before; the sandbox world "
-        "ends then too, so the same day gives the same numbers).",
-    ),
-]
 
 
 @app.command()
@@ -163,22 +103,10 @@ def sync(
     try:
         agency, clients = load_agency(folder), load_clients(folder, only=client)
         workspace = pipeline.Workspace(folder, out)
-        start = pipeline.history_start(last_complete_month(now.date()), agency.history_months)
         with _progress() as progress:
-            options = {
-                "start": start,
-                "now": now,
-                "full": full,
-                "progress": progress,
-                "assets": workspace.assets_of,
-                "retention_days": agency.creatives.retention_days,
-            }
-            if sandbox:
-                outcome = pipeline.sync_sandbox(clients, workspace.lake, **options)
-            else:
-                outcome = asyncio.run(
-                    pipeline.sync(clients, workspace.lake, tokens=TokenStore(), **options)
-                )
+            outcome = pipeline.sync_workspace(
+                workspace, agency, clients, now, sandbox=sandbox, full=full, progress=progress
+            )
     except ReportError as exc:
         _fail(exc)
     _print_sync(outcome)
@@ -369,11 +297,6 @@ def _size(count: int) -> str:
     return f"{count / 1e6:,.1f} MB" if count >= 100_000 else f"{count:,} bytes"
 
 
-def _where(name: str, path: Path) -> None:
-    """One line of "what was made, and where": the path verbatim, whatever its characters."""
-    console.print(Text(f"  {name:<12} {path.resolve()}"), highlight=False, soft_wrap=True)
-
-
 _COLOURS = {"ok": "green", "stale": "yellow", "failed": "red", "skipped": "dim"}
 
 
@@ -412,6 +335,8 @@ def _exit_for(outcome: list[pipeline.AccountSync]) -> None:
     )
     raise typer.Exit(code)
 
+
+cli_distribute.register(app)
 
 if __name__ == "__main__":
     app()

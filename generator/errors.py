@@ -10,6 +10,7 @@ fix it, and never contains a secret.
     ├── SchemaError            a table that does not fit a canonical schema (table, column, row)
     ├── LakeError              the Parquet lake could not be read or written
     ├── BuildError             rendering or building a report site failed
+    ├── PublishError           sites could not be published (destination, missing build, git)
     └── ConnectorError         a platform call failed (platform, request, message)
         ├── AuthFailed         credentials rejected or missing; re-authorise
         ├── RateLimited        the platform asked us to wait (retry_after seconds)
@@ -34,6 +35,7 @@ __all__ = [
     "JobTimedOut",
     "LakeError",
     "PlatformUnavailable",
+    "PublishError",
     "RateLimited",
     "ReportError",
     "ResponseInvalid",
@@ -86,6 +88,10 @@ class LakeError(ReportError):
 
 class BuildError(ReportError):
     """A report page or site could not be rendered or built."""
+
+
+class PublishError(ReportError):
+    """Sites could not be published (a bad destination, a missing build, git failing)."""
 
 
 class ConnectorError(ReportError):

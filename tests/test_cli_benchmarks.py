@@ -8,7 +8,7 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from generator import cli
+from generator import cli, cli_common
 from generator.cli import app
 
 from .pipeline.test_benchmark_editions import write_edition
@@ -19,7 +19,9 @@ runner = CliRunner()
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch):
     """A console wide enough that table cells are not folded across lines."""
-    monkeypatch.setattr(cli, "console", Console(emoji=False, width=200))
+    wide = Console(emoji=False, width=200)
+    monkeypatch.setattr(cli, "console", wide)
+    monkeypatch.setattr(cli_common, "console", wide)
 
 
 def _run(*args):

@@ -26,6 +26,12 @@ _EXPORTS = {
     "AccountSync": "syncing",
     "sync": "syncing",
     "sync_sandbox": "syncing",
+    "sync_workspace": "syncing",
+    "SendResult": "distributing",
+    "send": "distributing",
+    "publish_sites": "distributing",
+    "run": "schedule",
+    "RunResult": "schedule",
     "Workspace": "workspace",
     "history_start": "workspace",
 }

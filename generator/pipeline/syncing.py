@@ -13,7 +13,7 @@ import httpx
 import pyarrow as pa
 from rich.progress import Progress
 
-from generator.config import AccountConfig, Client, resolve_credentials
+from generator.config import AccountConfig, Agency, Client, resolve_credentials
 from generator.connectors import (
     Connector,
     RetryPolicy,
@@ -34,6 +34,8 @@ from generator.creatives import (
 )
 from generator.errors import JobTimedOut, PlatformUnavailable, RateLimited, ReportError
 from generator.lake import AccountState, Lake
+from generator.periods import last_complete_month
+from generator.pipeline.workspace import Workspace, history_start
 
 __all__ = ["AccountSync", "Assets", "download_exports", "prune_assets", "sync", "sync_sandbox"]
 
@@ -473,3 +475,29 @@ def download_exports(clients: Sequence[Client], base_url: str, folder: Path) -> 
                 target.write_bytes(response.content)
                 saved.append(target)
     return saved
+
+
+def sync_workspace(
+    workspace: Workspace,
+    agency: Agency,
+    clients: Sequence[Client],
+    now: datetime,
+    *,
+    sandbox: bool = False,
+    full: bool = False,
+    progress: Progress | None = None,
+) -> list[AccountSync]:
+    """``sync`` (or ``sync_sandbox``) of ``clients`` into the workspace's lake, over the
+    agency's history window, storing creatives' images and applying their retention."""
+    start = history_start(last_complete_month(now.date()), agency.history_months)
+    options = {
+        "start": start,
+        "now": now,
+        "full": full,
+        "progress": progress,
+        "assets": workspace.assets_of,
+        "retention_days": agency.creatives.retention_days,
+    }
+    if sandbox:
+        return sync_sandbox(clients, workspace.lake, **options)
+    return asyncio.run(sync(clients, workspace.lake, tokens=TokenStore(), **options))

@@ -1,0 +1,1 @@
+"""Distribution: email summaries, chat and webhook notifications, publishing to a static host."""

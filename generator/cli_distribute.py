@@ -6,6 +6,7 @@ where. Registered on the main app by ``register``.
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -167,6 +168,9 @@ def run(
     if kind not in ("daily", "monthly"):
         raise typer.BadParameter("daily or monthly", param_hint="KIND")
     _setup_logging(verbose)
+    if not verbose:  # the run lowers generator's level to INFO for its log file, not for us
+        for handler in logging.getLogger().handlers:
+            handler.setLevel(logging.WARNING)
     workspace = pipeline.Workspace(_content(content), out)
     with _progress() as progress:
         result = pipeline.run(

@@ -150,8 +150,9 @@ def publish_sites(
     now: datetime | None = None,
 ) -> hosting.PublishResult:
     """Copy the built sites to the agency's host: a folder, or ``git`` (the gh-pages branch
-    of ``publish.repository``). ``to`` overrides ``publish.to`` of agency.yml; a relative
-    path there is relative to agency.yml's folder, on the command line to where you are.
+    of ``publish.repository``, default the current folder). ``to`` overrides ``publish.to``
+    of agency.yml; a relative path in agency.yml is relative to its folder, on the command
+    line to where you are.
 
     Raises:
         ConfigError: no destination anywhere.
@@ -169,7 +170,10 @@ def publish_sites(
     options = {"now": now, "clients": clients, "rebuild": rebuild, "noindex": agency.site.noindex}
     sites = workspace.out / "sites"
     if target == "git":
-        repo = _relative(agency, agency.publish.repository or ".", given=to is not None)
+        # the repository is only ever named in agency.yml (default: where you are), whether
+        # ``git`` came from there or from --to
+        configured = agency.publish.repository
+        repo = _relative(agency, configured, given=False) if configured else Path()
         return gh_pages.publish_to_git(sites, repo, branch=agency.publish.branch, **options)
     return hosting.publish(sites, _relative(agency, target, given=to is not None), **options)
 
@@ -184,10 +188,15 @@ def _relative(agency: Agency, path: str, *, given: bool) -> Path:
 
 
 def alerts(
-    report: Report, client: Client, agency: Agency, *, since: date | None = None
+    report: Report,
+    client: Client,
+    agency: Agency,
+    *,
+    since: date | None = None,
+    unusual_days: bool = True,
 ) -> list[notify.Event]:
-    """KPI alerts of an analysed period: each target off track, and the unusual days
-    (on or after ``since``, all of the period's without it)."""
+    """KPI alerts of an analysed period: each target off track, and (with ``unusual_days``)
+    the unusual days on or after ``since`` (all of the period's without it)."""
     period = report.summary["period"]["label"]
     url = agency.report_url(client.slug, period)
     events = []
@@ -197,7 +206,7 @@ def alerts(
         value, target = (fmt(card[k], card["unit"], client.currency) for k in ("value", "target"))
         what = f"{card['label']} {value} against a target of {target} (off track)"
         events.append(_alert(client, period, what, url))
-    anomalies = report.frames.get("anomalies")
+    anomalies = report.frames.get("anomalies") if unusual_days else None
     if anomalies is not None and not anomalies.empty:
         for row in anomalies.sort_values("date").itertuples():
             day = date.fromisoformat(str(row.date)[:10])

@@ -62,6 +62,7 @@ class RunResult:
     sent: list = field(default_factory=list)
     deliveries: list[notify.Delivery] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    events: list[notify.Event] = field(default_factory=list)
     log: Path | None = None
 
 
@@ -75,7 +76,9 @@ def run(
     env: Mapping[str, str] | None = None,
     progress: Progress | None = None,
 ) -> RunResult:
-    """One unattended run; returns instead of raising for anything after the lock."""
+    """One unattended run. A ``ReportError`` ends it with exit status 1 instead of raising;
+    what it had found by then (a failed sync, say) is still announced. Anything else is a
+    bug: it is logged with its traceback and raised."""
     now = _now(today)
     result = RunResult(kind, log=workspace.out / RUN_LOG)
     with locked(workspace.out / ".run.lock", wait=False) as mine, _logged(workspace.out):
@@ -84,14 +87,22 @@ def run(
             result.skipped = True
             return result
         log.info("%s run for %s started", kind, now.date())
+        agency = None
         try:
             agency, clients = load_agency(workspace.content), load_clients(workspace.content)
             step = _daily if kind == "daily" else _monthly
             step(workspace, agency, clients, now, result, sandbox, dry_run, env, progress)
+            result.exit_code = _status(result)
         except ReportError as exc:
             log.error("%s run stopped: %s", kind, exc)
             result.problems.append(str(exc))
             result.exit_code = ERROR
+        except Exception:
+            log.exception("%s run failed", kind)
+            raise
+        finally:
+            if agency is not None:
+                _announce(workspace, agency, result.events, result, env)
         log.info("%s run ended with exit status %d", kind, result.exit_code)
     return result
 
@@ -104,7 +115,8 @@ def _daily(workspace, agency, clients, now, result, sandbox, dry_run, env, progr
     result.sync = sync_workspace(
         workspace, agency, clients, now, sandbox=sandbox, progress=progress
     )
-    events = _sync_events(result.sync, clients, now.date())
+    _log_sync(result.sync)
+    result.events += _sync_events(result.sync, clients, workspace)
     yesterday = now.date() - timedelta(days=1)
     if yesterday.month == now.date().month:  # on the 1st the month has no day yet
         preview = Period.month(f"{yesterday:%Y-%m}")
@@ -113,17 +125,16 @@ def _daily(workspace, agency, clients, now, result, sandbox, dry_run, env, progr
         for client in clients:
             report = Report.load(workspace.results(client.slug, preview))
             since = distributing.recent(now.date())
-            events += distributing.alerts(report, client, agency, since=since)
+            result.events += distributing.alerts(report, client, agency, since=since)
     _publish(workspace, agency, result, now)
-    _announce(workspace, agency, events, result, env)
-    result.exit_code = _status(result)
 
 
 def _monthly(workspace, agency, clients, now, result, sandbox, dry_run, env, progress) -> None:
     result.sync = sync_workspace(
         workspace, agency, clients, now, sandbox=sandbox, progress=progress
     )
-    events = _sync_events(result.sync, clients, now.date())
+    _log_sync(result.sync)
+    result.events += _sync_events(result.sync, clients, workspace)
     period = last_complete_month(now.date())
     slugs = [c.slug for c in clients]
     result.sites = publish_all(workspace, slugs, [period], now=now, progress=progress)
@@ -133,20 +144,28 @@ def _monthly(workspace, agency, clients, now, result, sandbox, dry_run, env, pro
     )
     result.sent = sent.outcomes
     result.problems += [f"email to {o.recipient}: {o.error}" for o in sent.failed]
-    for client in clients:
+    for o in sent.outcomes:
+        detail = f": {o.error}" if o.status == "failed" else ""
+        (log.warning if detail else log.info)(
+            "email %s %s to %s %s%s", o.client, o.period, o.recipient, o.status, detail
+        )
+    for client in clients:  # a month's missed targets; its unusual days were news on the day
         report = Report.load(workspace.results(client.slug, period))
-        events.append(distributing.published_event(report, client, agency))
-        events += [e for e in distributing.alerts(report, client, agency) if _is_target(e)]
-    _announce(workspace, agency, events, result, env)
-    result.exit_code = _status(result)
+        result.events.append(distributing.published_event(report, client, agency))
+        result.events += distributing.alerts(report, client, agency, unusual_days=False)
 
 
-def _is_target(event: notify.Event) -> bool:
-    """A month's report announces missed targets; its unusual days were news on the day."""
-    return "target" in event.text
+def _log_sync(outcome: list[AccountSync]) -> None:
+    for r in outcome:
+        detail = f": {r.message}" if r.message and r.status != "ok" else ""
+        (log.info if r.status == "ok" else log.warning)(
+            "sync %s %s %s %s%s", r.client, r.source, r.account_id, r.status, detail
+        )
 
 
-def _sync_events(outcome: list[AccountSync], clients: Sequence[Client], day: date) -> list:
+def _sync_events(
+    outcome: list[AccountSync], clients: Sequence[Client], workspace: Workspace
+) -> list:
     names = {c.slug: c.name for c in clients}
     events = []
     for r in outcome:
@@ -155,8 +174,9 @@ def _sync_events(outcome: list[AccountSync], clients: Sequence[Client], day: dat
             events.append(
                 notify.sync_failed(r.client, where, r.message, client_name=names.get(r.client))
             )
-        elif r.status == "stale":
-            events.append(notify.stale(r.client, where, None, client_name=names.get(r.client)))
+        elif r.status == "stale":  # its newest day is in the lake (None: never synced)
+            last = workspace.lake.state.get(r.client, r.source, r.account_id).synced_through
+            events.append(notify.stale(r.client, where, last, client_name=names.get(r.client)))
     return events
 
 
@@ -178,13 +198,19 @@ def _announce(workspace, agency, events, result: RunResult, env) -> None:
     fresh = [(e, k) for e, k in fresh if k not in seen]
     if not fresh or not agency.notifications:
         return
-    deliveries = distributing.announce([e for e, _ in fresh], agency, env)
-    result.deliveries = deliveries
-    for d in deliveries:
-        (log.info if d.ok else log.warning)("notify %s: %s", d.name, "ok" if d.ok else d.error)
-    if any(d.ok for d in deliveries):  # a channel that failed everything tries again next run
+    told = []
+    for event, key in fresh:
+        deliveries = distributing.announce([event], agency, env)
+        result.deliveries += deliveries
+        for d in deliveries:
+            (log.info if d.ok else log.warning)("notify %s: %s", d.name, "ok" if d.ok else d.error)
+        # an event no channel took is tried again next run; one that any channel took is
+        # not (the others would otherwise hear it twice)
+        if any(d.ok for d in deliveries):
+            told.append(key)
+    if told:
         with seen_file.open("a") as handle:
-            handle.writelines(f"{k}\n" for _, k in fresh)
+            handle.writelines(f"{k}\n" for k in told)
 
 
 def _key(event: notify.Event) -> str:

@@ -150,7 +150,13 @@ def _period(period: str | None, start: str | None, end: str | None) -> Period:
             if period or not (start and end):
                 raise ValueError("give --period, or both --from and --to")
             return Period.between(date.fromisoformat(start), date.fromisoformat(end))
-        return Period.month(period) if period else last_complete_month(datetime.now(UTC).date())
+        today = datetime.now(UTC).date()
+        if not period:
+            return last_complete_month(today)
+        month = Period.month(period)
+        if month.end >= today and month.start < today:  # still running: the month so far
+            return Period.month_to_date(period, today - timedelta(days=1))
+        return month
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--period / --from / --to") from None
 

@@ -35,6 +35,18 @@ class Period:
         return cls(date(year, month, 1), date(year, month, last), f"{year:04d}-{month:02d}")
 
     @classmethod
+    def month_to_date(cls, text: str, through: date) -> Period:
+        """The month ``YYYY-MM`` so far: its first day through ``through`` (at most its last).
+
+        Labelled like the month, so the daily preview and the month's final report share a
+        folder (and an archive entry); compared with the same days of the month before.
+        """
+        full = cls.month(text)
+        if through < full.start:
+            raise ValueError(f"{full.label} has not started by {through}")
+        return cls(full.start, min(through, full.end), full.label)
+
+    @classmethod
     def between(cls, start: date, end: date) -> Period:
         """An explicit range, labelled ``START_END``."""
         return cls(start, end, f"{start.isoformat()}_{end.isoformat()}")
@@ -45,12 +57,23 @@ class Period:
 
     @property
     def is_month(self) -> bool:
-        return bool(_MONTH.match(self.label))
+        """A whole calendar month."""
+        return bool(_MONTH.match(self.label)) and self == Period.month(self.label)
+
+    @property
+    def is_month_to_date(self) -> bool:
+        """A month still running (``month_to_date``)."""
+        return bool(_MONTH.match(self.label)) and not self.is_month
 
     def previous(self) -> Period:
-        """The comparison period: the previous month, or the same number of days before."""
+        """The comparison period: the previous month; for a month to date the same days of
+        the month before (1-23 November against 1-23 October); else as many days before."""
         if self.is_month:
             return Period.month(_shift_month(self.label, -1))
+        if self.is_month_to_date:
+            before = Period.month(_shift_month(self.label, -1))
+            end = min(before.end, before.start + timedelta(days=self.days - 1))
+            return Period.between(before.start, end)
         end = self.start - timedelta(days=1)
         return Period.between(end - timedelta(days=self.days - 1), end)
 

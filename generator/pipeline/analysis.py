@@ -194,11 +194,12 @@ def load_rates(content: Path, agency: Agency) -> RateTable:
 
 
 def _period_info(period: Period) -> dict[str, str]:
-    title = (
-        period.start.strftime("%B %Y")
-        if period.is_month
-        else (f"{period.start:%b %d, %Y} – {period.end:%b %d, %Y}")
-    )
+    if period.is_month:
+        title = period.start.strftime("%B %Y")
+    elif period.is_month_to_date:
+        title = f"{period.start:%B %Y} to date ({period.start:%b} 1–{period.end.day})"
+    else:
+        title = f"{period.start:%b %d, %Y} – {period.end:%b %d, %Y}"
     return {
         "label": period.label,
         "title": title,

@@ -119,7 +119,7 @@ def _daily(workspace, agency, clients, now, result, sandbox, dry_run, env, progr
     result.events += _sync_events(result.sync, clients, workspace)
     yesterday = now.date() - timedelta(days=1)
     if yesterday.month == now.date().month:  # on the 1st the month has no day yet
-        preview = Period.month(f"{yesterday:%Y-%m}")
+        preview = Period.month_to_date(f"{yesterday:%Y-%m}", yesterday)
         slugs = [c.slug for c in clients]
         result.sites = publish_all(workspace, slugs, [preview], now=now, progress=progress)
         for client in clients:

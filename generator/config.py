@@ -41,6 +41,7 @@ __all__ = [
     "AgencyCreatives",
     "BenchmarkRules",
     "Branding",
+    "BudgetConfig",
     "Client",
     "ClientCreatives",
     "CreativeTest",
@@ -307,6 +308,37 @@ AD_PLATFORMS = (
 )  # fmt: skip
 
 
+class BudgetConfig(_Model):
+    """A budget to pace against (``budgets:`` in client.yml), in the client's currency.
+
+    ``month`` (YYYY-MM) names the month it is for; without it the budget holds every month.
+    ``platform`` and ``campaign`` (an id or a name) narrow it; with neither it is the whole
+    account's. ``start``/``end`` are flight dates inside ``month`` (default: the month).
+    """
+
+    amount: Annotated[float, Field(gt=0, le=1e12)]
+    month: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] | None = None
+    platform: Literal[AD_PLATFORMS] | None = None  # type: ignore[valid-type]
+    campaign: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    start: date | None = None
+    end: date | None = None
+    label: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+
+    @model_validator(mode="after")
+    def _flight_in_month(self) -> BudgetConfig:
+        if (self.start or self.end) and self.month is None:
+            raise ValueError("flight dates (start/end) need the budget's month")
+        if self.month is not None:
+            first = date.fromisoformat(f"{self.month}-01")
+            last = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+            for day in (self.start, self.end):
+                if day is not None and not first <= day < last:
+                    raise ValueError(f"flight date {day} is outside {self.month}")
+        if self.start and self.end and self.end < self.start:
+            raise ValueError(f"the flight ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
 class PeerGroup(_Model):
     """Whom a client is compared with on its Benchmarks page.
 
@@ -464,6 +496,9 @@ class Client(_Model):
     creatives: ClientCreatives = Field(default_factory=ClientCreatives)
     recipients: Annotated[list[Recipient], Field(max_length=50)] = Field(default_factory=list)
     report_start: date | None = None
+    budgets: Annotated[list[BudgetConfig], Field(max_length=100)] = Field(default_factory=list)
+    #: how far a projection may stray from a budget and still be "on pace" (0.1: within 10%)
+    pacing_tolerance: Annotated[float, Field(gt=0, le=1)] = 0.1
     folder: Path = Field(default=Path(), exclude=True)
 
     @field_validator("timezone")

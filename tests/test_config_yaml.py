@@ -102,7 +102,7 @@ def _formula(new: str):
         pytest.param(
             lambda t: t + "currency: EUR\n",
             "currency: EUR",
-            "currency is written twice (lines 6 and 104); keep one",
+            "currency is written twice (lines 6 and 115); keep one",
             id="duplicate top-level key",
         ),
         pytest.param(

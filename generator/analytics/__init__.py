@@ -6,8 +6,10 @@ conversion value rules), ``attribution`` (eight multi-touch models), ``cltv`` (h
 BG/NBD, Gamma-Gamma), ``abtest`` (A/B statistics), ``overview`` (the report's first page),
 ``trends`` (weekly, rolling, weekday, anomalies), ``insights`` (what changed, wins and risks),
 ``funnels`` (ordered, windowed funnels per user), ``funnel_health`` (drops, z-test, cohorts,
-opportunities), ``channel_paths`` (converting channel paths) and ``report`` (everything one
-client's report shows, assembled; ``funnel_report`` its Funnels section).
+opportunities), ``channel_paths`` (converting channel paths), ``pacing`` (budgets: spend to
+date, run-rate projection with an interval, on / under / over pace) and ``report``
+(everything one client's report shows, assembled; ``funnel_report`` its Funnels section,
+``pacing_report`` its Budget pacing section).
 The most used names are re-exported here.
 """
 

@@ -10,7 +10,7 @@ without data are left out and the summary says so.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -24,6 +24,7 @@ from generator.analytics import (
     funnel_report,
     insights,
     overview,
+    pacing_report,
     trends,
 )
 from generator.analytics.kpis import compute
@@ -52,6 +53,9 @@ class Inputs:
     channel_label: Callable[[str], str] = str
     #: what the Benchmarks section reads (None: no such section)
     benchmarks: benchmark_report.Inputs | None = None
+    #: the budgets of the period's month, and how far a projection may stray from one
+    budgets: Sequence[pacing_report.ScopedBudget] = ()
+    pacing_tolerance: float = 0.1
 
 
 def campaign_slug(platform: str, account_id: str, campaign_id: str) -> str:
@@ -79,6 +83,11 @@ def assemble(
     frames.update(tables)
     summary["facts"] = _facts(summary["cards"], frames, before)
     sections = ["overview", "channels", "campaigns", "trends"]
+    paced = pacing_report.section(current, inputs.budgets, period.end, inputs.pacing_tolerance)
+    if paced is not None:
+        summary["pacing"], tables = paced
+        frames.update(tables)
+        sections.append("pacing")
     if summary["creatives"]["tests"]:
         sections.append("creative_tests")
     for name, build in (

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from generator.analytics import funnel_report, report, value_rules
+from generator.analytics import funnel_report, pacing_report, report, value_rules
 from generator.analytics.benchmark_seed import BenchmarkRow, seed_rows
 from generator.analytics.currency import RateTable, to_currency
 from generator.charts import PLATFORM_LABELS, platform_label
@@ -104,6 +104,8 @@ def _inputs(lake: Lake, client: Client, period: Period, rates: RateTable) -> rep
         site_conversions=site,
         site_events=_site_events(lake, slug, period),
         channel_label=platform_label,
+        budgets=pacing_report.scoped(client.budgets, period, platform_label),
+        pacing_tolerance=client.pacing_tolerance,
     )
 
 

@@ -195,8 +195,8 @@ def alerts(
     since: date | None = None,
     unusual_days: bool = True,
 ) -> list[notify.Event]:
-    """KPI alerts of an analysed period: each target off track, and (with ``unusual_days``)
-    the unusual days on or after ``since`` (all of the period's without it)."""
+    """KPI alerts of an analysed period: each target off track, each budget off pace, and
+    (with ``unusual_days``) the unusual days on or after ``since`` (all without it)."""
     period = report.summary["period"]["label"]
     url = agency.report_url(client.slug, period)
     events = []
@@ -206,6 +206,9 @@ def alerts(
         value, target = (fmt(card[k], card["unit"], client.currency) for k in ("value", "target"))
         what = f"{card['label']} {value} against a target of {target} (off track)"
         events.append(_alert(client, period, what, url))
+    for budget in (report.summary.get("pacing") or {}).get("budgets", []):
+        if budget["status"] in ("under", "over"):
+            events.append(_alert(client, period, _pace_text(budget, client.currency), url))
     anomalies = report.frames.get("anomalies") if unusual_days else None
     if anomalies is not None and not anomalies.empty:
         for row in anomalies.sort_values("date").itertuples():
@@ -219,6 +222,17 @@ def alerts(
             )
             events.append(_alert(client, period, what, url))
     return events
+
+
+def _pace_text(budget: dict, currency: str) -> str:
+    """An off-pace budget in words: "Google Ads: projected $23,400 against a budget of ..."."""
+    projected, amount = (fmt(budget[k], "currency", currency) for k in ("projected", "amount"))
+    gap = budget["projected"] / budget["amount"] - 1
+    word = "over" if budget["status"] == "over" else "under"
+    return (
+        f"{budget['label']}: projected {projected} against a budget of {amount} "
+        f"({gap:+.0%}, {word} pace; {budget['days_left']} days left)"
+    )
 
 
 def _alert(client: Client, period: str, what: str, url: str | None) -> notify.Event:

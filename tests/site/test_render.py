@@ -87,3 +87,32 @@ def test_the_funnel_page_words_its_health(built_report, tmp_path):
         assert f'data-spec="chart-{chart.replace("_", "-")}' in text, chart
     channels = html.unescape((tmp_path / "channels.md").read_text())
     assert f"(../funnels/{page.stem}.html)" in channels
+
+
+@pytest.mark.parametrize("as_of", ["2026-10-10", "2026-10-31"], ids=["running", "finished"])
+def test_the_overview_paces_budgets_or_says_what_they_came_to(report, tmp_path, as_of):
+    from datetime import date
+
+    from generator.analytics import pacing_report
+    from generator.config import BudgetConfig
+    from generator.periods import Period
+
+    rows = report.frame("campaign_daily").assign(currency="USD")
+    rows["spend_micros"] = (rows["spend"] * 1_000_000).round().astype("int64")
+    rows = rows.drop(columns=["spend", "value"]).assign(value_micros=0)
+    day = date.fromisoformat(as_of)
+    budgets = pacing_report.scoped(
+        [BudgetConfig(amount=5000, label=HOSTILE)], Period.month_to_date("2026-10", day)
+    )
+    rows = rows[rows["date"] <= day]
+    report.summary["pacing"], tables = pacing_report.section(rows, budgets, day, 0.1)
+    report.frames.update(tables)
+    report.summary["sections"] = [*report.summary["sections"], "pacing"]
+    render_pages(report, tmp_path, "campaign-report")
+    overview = (tmp_path / "index.md").read_text()
+    assert "## Budget pacing" in overview and "<script>" not in overview
+    spent = report.summary["pacing"]["budgets"][0]["spent"]
+    assert f"${spent:,.0f}" in html.unescape(overview)
+    running = as_of == "2026-10-10"
+    assert report.summary["pacing"]["running"] is running
+    assert ("At even pace" in overview) is running and ("Share spent" in overview) is not running

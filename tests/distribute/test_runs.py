@@ -402,6 +402,25 @@ def test_alerts_keep_the_unusual_days_since_a_day(analysed, workspace):
     assert event.kind == "published" and set(dict(event.facts)) >= {"Spend", "CPA", "ROAS"}
 
 
+def test_a_budget_off_pace_is_an_alert_and_one_on_pace_or_ended_is_not(analysed, workspace):
+    report = Report.load(analysed)
+    agency, (client,) = load_agency(workspace.content), load_clients(workspace.content)
+    budget = {"label": "Google Ads", "amount": 20000.0, "projected": 23400.0, "days_left": 7}
+    report.summary["pacing"] = {
+        "budgets": [
+            {**budget, "status": "over"},
+            {**budget, "label": "Facebook", "projected": 15000.0, "status": "under"},
+            {**budget, "label": "All", "status": "on_pace"},
+            {**budget, "label": "TikTok", "status": "ended"},
+        ]
+    }
+    paced = [e.text for e in distributing.alerts(report, client, agency) if "pace" in e.text]
+    assert paced == [
+        "Google Ads: projected $23,400 against a budget of $20,000 (+17%, over pace; 7 days left)",
+        "Facebook: projected $15,000 against a budget of $20,000 (-25%, under pace; 7 days left)",
+    ]
+
+
 def test_publish_sites_needs_a_destination(workspace):
     with pytest.raises(ConfigError, match="publish.to"):
         distributing.publish_sites(workspace)

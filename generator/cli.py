@@ -125,7 +125,9 @@ def build(
     ] = None,
     start: Annotated[str | None, typer.Option("--from", help="First day YYYY-MM-DD.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day YYYY-MM-DD.")] = None,
-    jobs: Annotated[int, typer.Option(min=1, help="Clients built in parallel.")] = 1,
+    jobs: Annotated[
+        int, typer.Option(min=1, help="Clients built in parallel (at most one per core).")
+    ] = 1,
 ) -> None:
     """Analyse the lake and build each client's report site for a period."""
     folder = _content(content)

@@ -53,7 +53,9 @@ def send(
     force: Annotated[
         bool, typer.Option("--force", help="Send again to those who already have it.")
     ] = False,
-    jobs: Annotated[int, typer.Option(min=1, help="Clients composed in parallel.")] = 1,
+    jobs: Annotated[
+        int, typer.Option(min=1, help="Clients composed in parallel (at most one per core).")
+    ] = 1,
     today: TodayOpt = None,
 ) -> None:
     """Email each client's report for a period to its recipients (once: see --force)."""

@@ -26,7 +26,7 @@ from generator.config import Agency, Client, load_agency, load_clients
 from generator.distribute import email_report, gh_pages, hosting, mailer, notify
 from generator.errors import BuildError, ConfigError
 from generator.periods import Period
-from generator.pipeline.workspace import Workspace
+from generator.pipeline.workspace import Workspace, workers
 from generator.site.formatting import fmt
 from generator.site.report import Report
 
@@ -118,7 +118,7 @@ def _compose_all(workspace, slugs, period, *, jobs, now, progress) -> list[maile
             if progress:
                 progress.advance(bar)
     else:
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+        pool = ProcessPoolExecutor(max_workers=workers(jobs), mp_context=get_context("spawn"))
         with pool:
             futures = {pool.submit(compose, workspace, s, period, now): s for s in slugs}
             for future in as_completed(futures):

@@ -15,7 +15,7 @@ from generator.config import Agency, Client, load_agency, load_clients
 from generator.periods import Period
 from generator.pipeline.analysis import analyze, load_rates
 from generator.pipeline.benchmark_editions import EditionStore
-from generator.pipeline.workspace import Workspace
+from generator.pipeline.workspace import Workspace, workers
 from generator.site import archive
 from generator.site.build import build_site
 from generator.site.report import Report
@@ -47,8 +47,8 @@ def build_pool(jobs: int) -> ProcessPoolExecutor:
     Made before a long sync, the workers load pandas, Altair and MkDocs while the sync runs,
     so the first site starts building at once.
     """
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
-    for _ in range(jobs):
+    pool = ProcessPoolExecutor(max_workers=workers(jobs), mp_context=get_context("spawn"))
+    for _ in range(workers(jobs)):
         pool.submit(_ready)
     return pool
 

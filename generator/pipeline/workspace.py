@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -52,3 +53,12 @@ def history_start(period: Period, months: int) -> date:
     for _ in range(months - 1):
         month = month.previous()
     return month.start
+
+
+def workers(jobs: int) -> int:
+    """How many worker processes ``jobs`` gets: never more than the machine has cores.
+
+    A worker costs about 270 MB before it does anything (pandas, Altair, SciPy, MkDocs), and
+    on two cores five workers finish no sooner than two (bench/README.md, issue 17).
+    """
+    return max(1, min(jobs, os.cpu_count() or 1))
